@@ -1,0 +1,212 @@
+"""Commands of `mlops`. Each one parses its options, calls one package function, prints."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from advanced_mlops.cli import render
+from advanced_mlops.cli.options import build_source, date_range, parse_date, scenario_label
+from advanced_mlops.errors import MlopsError
+from advanced_mlops.settings import load_settings, masked_url
+
+app = typer.Typer(
+    help="advanced-mlops: credit-score classification, from raw data to a promoted model.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+db_app = typer.Typer(help="The feature/log store's schema.", no_args_is_help=True)
+contracts_app = typer.Typer(
+    help="Data contracts (Great Expectations suites).", no_args_is_help=True
+)
+app.add_typer(db_app, name="db")
+app.add_typer(contracts_app, name="contracts")
+
+DateOption = Annotated[str, typer.Option("--date", help="Day to process, YYYY-MM-DD.")]
+ScenarioOption = Annotated[
+    str,
+    typer.Option("--scenario", help="stable, covariate_drift, concept_drift or schema_break."),
+]
+ScenarioStartOption = Annotated[
+    str | None, typer.Option("--scenario-start", help="First day of the scenario (YYYY-MM-DD).")
+]
+CsvOption = Annotated[
+    Path | None, typer.Option("--csv", help="Read raw batches from this CSV instead.")
+]
+VersionOption = Annotated[str, typer.Option("--version", help="Registered model version.")]
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create the store's tables or upgrade them to the newest schema (safe to re-run)."""
+    from advanced_mlops.store.engine import upgrade
+
+    settings = load_settings()
+    before, after = upgrade(settings.store_url)
+    change = "already at" if before == after else f"upgraded from {before or 'empty'} to"
+    render.console.print(f"store {masked_url(settings.store_url)}: {change} revision {after}")
+
+
+@app.command()
+def ingest(
+    date: DateOption,
+    days: Annotated[int, typer.Option("--days", help="Number of consecutive days.")] = 1,
+    scenario: ScenarioOption = "stable",
+    scenario_start: ScenarioStartOption = None,
+    csv: CsvOption = None,
+) -> None:
+    """Clean and store daily batches; a day is replaced as a whole, so re-runs are safe."""
+    from advanced_mlops.data.ingest import ingest_days
+
+    settings = load_settings()
+    days_to_load = date_range(parse_date(date, "--date"), days)
+    source, source_name = build_source(settings, scenario, scenario_start, csv)
+    results = ingest_days(
+        settings.store_url,
+        source,
+        days_to_load,
+        settings.label_delay_days,
+        scenario_label(source),
+        source_name,
+    )
+    rows = sum(r.feature_rows for r in results)
+    labels = sum(r.label_rows for r in results)
+    render.console.print(
+        f"ingested {len(results)} day(s) {results[0].day}..{results[-1].day}: "
+        f"{rows} feature rows, {labels} labels"
+    )
+
+
+@contracts_app.command("check")
+def contracts_check(
+    date: DateOption,
+    suite: Annotated[
+        str, typer.Option("--suite", help="raw_batch, training_snapshot, prediction_log or all.")
+    ] = "all",
+    scenario: ScenarioOption = "stable",
+    scenario_start: ScenarioStartOption = None,
+    csv: CsvOption = None,
+) -> None:
+    """Validate a day's data against its contracts; exits 1 when any expectation fails."""
+    from advanced_mlops.contracts.run import check_day, parse_suites
+
+    settings = load_settings()
+    day = parse_date(date, "--date")
+    suites = parse_suites(suite)
+    source, _ = build_source(settings, scenario, scenario_start, csv)
+    reports, skipped = check_day(settings, source, day, suites)
+    for report in reports:
+        render.console.print(render.contract_table(report))
+    for note in skipped:
+        render.console.print(f"[yellow]skipped[/] {note}")
+    if not all(r.success for r in reports):
+        raise typer.Exit(1)
+
+
+@app.command()
+def train(
+    base_date: Annotated[
+        str, typer.Option("--base-date", help="Train on what was known on this day.")
+    ],
+) -> None:
+    """Build a point-in-time snapshot, tune CatBoost, log to MLflow, register a new version."""
+    from advanced_mlops.training.job import train as run_training
+
+    settings = load_settings()
+    result = run_training(settings, parse_date(base_date, "--base-date"))
+    render.console.print(
+        render.metrics_table(
+            f"registered {settings.model_name} v{result.version} (run {result.run_id[:8]})",
+            [
+                *result.rows.items(),
+                ("data_hash", result.data_hash),
+                ("depth", result.best_params["depth"]),
+                ("l2_leaf_reg", result.best_params["l2_leaf_reg"]),
+                *((f"holdout {k}", v) for k, v in result.metrics.items()),
+            ],
+        )
+    )
+
+
+@app.command()
+def gate(
+    version: VersionOption,
+    base_date: Annotated[
+        str | None, typer.Option("--base-date", help="Judge on data known by this day.")
+    ] = None,
+) -> None:
+    """Compare a version with the champion on the newest holdout; exit 0 pass, 1 refusal."""
+    from advanced_mlops.registry.promotion import gate as run_gate
+
+    day = parse_date(base_date, "--base-date") if base_date else None
+    result = run_gate(load_settings(), version, day)
+    render.console.print(render.gate_table(result))
+    if not result.passed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def promote(
+    version: VersionOption,
+    reason: Annotated[str, typer.Option("--reason", help="Why; kept in the history.")] = (
+        "passed the gate"
+    ),
+    force: Annotated[
+        bool, typer.Option("--force", help="Promote without a passing gate (recorded).")
+    ] = False,
+) -> None:
+    """Move alias `champion` to a version that passed the gate (the old one becomes previous)."""
+    from advanced_mlops.registry.promotion import promote as run_promote
+
+    settings = load_settings()
+    replaced = run_promote(settings, version, reason, force)
+    was = f" (was v{replaced})" if replaced else ""
+    render.console.print(f"champion of {settings.model_name} is now v{version}{was}")
+
+
+@app.command()
+def rollback(
+    reason: Annotated[str, typer.Option("--reason", help="Why; kept in the history.")] = (
+        "manual rollback"
+    ),
+) -> None:
+    """Put the previous champion back."""
+    from advanced_mlops.registry.promotion import rollback as run_rollback
+
+    settings = load_settings()
+    left, restored = run_rollback(settings, reason)
+    render.console.print(f"champion of {settings.model_name} is back to v{restored} (was v{left})")
+
+
+@app.command()
+def history() -> None:
+    """Every gate verdict, promotion and rollback, oldest first."""
+    from advanced_mlops.registry.promotion import history as read_history
+
+    records = read_history(load_settings())
+    columns = ["at", "event", "version", "from_version", "passed", "forced", "reason"]
+    render.console.print(render.records_table("promotion history", records, columns))
+
+
+@app.command()
+def demo(
+    days: Annotated[int, typer.Option("--days", help="Stable days before the drift.")] = 60,
+    drift_days: Annotated[int, typer.Option("--drift-days", help="Drifted days.")] = 30,
+) -> None:
+    """The whole lifecycle on embedded stores under MLOPS_HOME/demo (recreated each run)."""
+    from advanced_mlops.cli.demo import run_demo
+
+    run_demo(load_settings(), days, drift_days)
+
+
+def main() -> None:
+    """Entry point: known problems become one line on stderr and a non-zero exit."""
+    try:
+        app()
+    except MlopsError as exc:
+        render.errors.print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        sys.exit(exc.exit_code)

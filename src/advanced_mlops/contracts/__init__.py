@@ -1,0 +1,1 @@
+"""Data contracts: Great Expectations suites kept as files in `data_contracts/`."""

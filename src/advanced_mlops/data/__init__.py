@@ -1,0 +1,1 @@
+"""Data: the synthetic generator, its drift scenarios, a CSV source and the cleaning rules."""

@@ -1,0 +1,95 @@
+"""The MLflow edge: tracking set-up, model versions, aliases and loading a version's model."""
+
+from __future__ import annotations
+
+import logging
+import os
+from functools import cache
+from typing import Any
+
+from advanced_mlops.errors import MlopsError
+from advanced_mlops.settings import Settings
+
+CHAMPION = "champion"
+PREVIOUS_CHAMPION = "previous_champion"
+
+
+def _quiet() -> None:
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    os.environ.setdefault("GIT_PYTHON_REFRESH", "quiet")
+    for name in ("mlflow", "alembic", "urllib3"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+
+
+def client(settings: Settings) -> Any:
+    """An MlflowClient on the configured tracking URI (also set as the process default)."""
+    _quiet()
+    import mlflow
+    from mlflow import MlflowClient
+
+    mlflow.set_tracking_uri(settings.tracking_uri)
+    mlflow.set_registry_uri(settings.tracking_uri)
+    return MlflowClient(settings.tracking_uri, settings.tracking_uri)
+
+
+def experiment_id(settings: Settings) -> str:
+    """The experiment, created with its artifacts under MLOPS_HOME when tracking is local."""
+    mlflow_client = client(settings)
+    found = mlflow_client.get_experiment_by_name(settings.experiment_name)
+    if found is not None:
+        return str(found.experiment_id)
+    local = settings.tracking_uri.startswith(("sqlite:", "file:", "/"))
+    location = settings.artifacts_dir.as_uri() if local else None
+    return str(mlflow_client.create_experiment(settings.experiment_name, location))
+
+
+def model_version(settings: Settings, version: str) -> Any:
+    """The registry entry of `version`, or a clear error when it does not exist."""
+    from mlflow.exceptions import MlflowException
+
+    if not version.isdigit():
+        raise MlopsError(f"--version: {version!r} is not a version number")
+    try:
+        return client(settings).get_model_version(settings.model_name, version)
+    except MlflowException:
+        raise MlopsError(
+            f"--version {version}: model {settings.model_name!r} has no version {version}"
+        ) from None
+
+
+def alias_version(settings: Settings, alias: str) -> str | None:
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return str(client(settings).get_model_version_by_alias(settings.model_name, alias).version)
+    except MlflowException:
+        return None
+
+
+def set_alias(settings: Settings, alias: str, version: str | None) -> None:
+    """Point `alias` at `version`, or remove it when `version` is None."""
+    mlflow_client = client(settings)
+    if version is None:
+        if alias_version(settings, alias) is not None:
+            mlflow_client.delete_registered_model_alias(settings.model_name, alias)
+    else:
+        mlflow_client.set_registered_model_alias(settings.model_name, alias, version)
+
+
+def set_version_tags(settings: Settings, version: str, tags: dict[str, Any]) -> None:
+    mlflow_client = client(settings)
+    for key, value in tags.items():
+        mlflow_client.set_model_version_tag(settings.model_name, version, key, str(value))
+
+
+@cache
+def _load(tracking_uri: str, name: str, version: str) -> Any:
+    import mlflow.catboost
+
+    return mlflow.catboost.load_model(f"models:/{name}/{version}")
+
+
+def load_model(settings: Settings, version: str) -> Any:
+    """The CatBoost model of a version; cached, since a version never changes."""
+    client(settings)
+    return _load(settings.tracking_uri, settings.model_name, version)

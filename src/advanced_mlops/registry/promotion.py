@@ -1,0 +1,198 @@
+"""`mlops gate`, `mlops promote`, `mlops rollback`: the only ways the champion alias moves.
+
+The figures of every verdict go to the model version's tags (visible in the MLflow UI) and to the
+promotion history table (queryable next to the business data).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from advanced_mlops import schema
+from advanced_mlops.errors import MlopsError
+from advanced_mlops.registry import mlflow_io
+from advanced_mlops.registry.rules import GateCheck, GateRules, champion_lineage, evaluate_gate
+from advanced_mlops.settings import Settings
+from advanced_mlops.store import repository
+from advanced_mlops.store.engine import connect, require_current_schema
+from advanced_mlops.training.features import predict_proba, to_model_frame
+from advanced_mlops.training.metrics import classification_metrics
+from advanced_mlops.training.snapshot import snapshot_at
+from advanced_mlops.training.split import newest_window
+
+LATENCY_CALLS = 50
+
+
+@dataclass(frozen=True)
+class GateResult:
+    version: str
+    champion: str | None
+    base_date: date
+    holdout_rows: int
+    challenger_metrics: dict[str, float]
+    champion_metrics: dict[str, float] | None
+    checks: list[GateCheck]
+
+    @property
+    def passed(self) -> bool:
+        return all(c.passed for c in self.checks)
+
+
+def rules_from(settings: Settings) -> GateRules:
+    return GateRules(
+        min_macro_f1=settings.gate_min_macro_f1,
+        max_f1_drop=settings.gate_max_f1_drop,
+        min_class_recall=settings.gate_min_class_recall,
+        max_latency_ms=settings.gate_max_latency_ms,
+    )
+
+
+def newest_holdout(settings: Settings, base_date: date | None) -> tuple[date, pd.DataFrame]:
+    """The newest labelled window the store knows: the same rows for challenger and champion."""
+    require_current_schema(settings.store_url)
+    with connect(settings.store_url) as conn:
+        base = base_date or repository.latest_ingested_day(conn)
+        if base is None:
+            raise MlopsError("the store holds no ingested days: run `mlops ingest` first")
+        snapshot = snapshot_at(conn, base, settings.train_window_days)
+    if snapshot.empty:
+        raise MlopsError(f"no labelled rows known by {base}: nothing to judge the model on")
+    return base, snapshot[newest_window(snapshot, settings.holdout_days)]
+
+
+def single_row_latency_ms(model: Any, rows: pd.DataFrame, calls: int = LATENCY_CALLS) -> float:
+    """p95 of the whole single-record path (feature prep + predict), as the service runs it."""
+    records = [rows.iloc[[i % len(rows)]] for i in range(calls)]
+    timings = []
+    for record in records:
+        start = time.perf_counter()
+        predict_proba(model, to_model_frame(record))
+        timings.append((time.perf_counter() - start) * 1000)
+    return float(np.percentile(timings, 95))
+
+
+def gate(settings: Settings, version: str, base_date: date | None = None) -> GateResult:
+    """Judge `version` against the champion on the newest holdout, and record the verdict."""
+    mlflow_io.model_version(settings, version)
+    champion = mlflow_io.alias_version(settings, mlflow_io.CHAMPION)
+    base, holdout = newest_holdout(settings, base_date)
+    frame, truth = to_model_frame(holdout), holdout[schema.LABEL]
+
+    challenger_model = mlflow_io.load_model(settings, version)
+    challenger = classification_metrics(truth, predict_proba(challenger_model, frame))
+    champion_metrics = None
+    if champion is not None and champion != version:
+        champion_model = mlflow_io.load_model(settings, champion)
+        champion_metrics = classification_metrics(truth, predict_proba(champion_model, frame))
+    latency = single_row_latency_ms(challenger_model, holdout)
+    checks = evaluate_gate(challenger, champion_metrics, latency, rules_from(settings))
+    result = GateResult(version, champion, base, len(holdout), challenger, champion_metrics, checks)
+    _record_verdict(settings, result)
+    return result
+
+
+def _record_verdict(settings: Settings, result: GateResult) -> None:
+    figures = {c.name: round(c.observed, 4) for c in result.checks}
+    mlflow_io.set_version_tags(
+        settings,
+        result.version,
+        {
+            "gate.passed": str(result.passed).lower(),
+            "gate.at": datetime.now().isoformat(timespec="seconds"),
+            "gate.base_date": result.base_date.isoformat(),
+            "gate.holdout_rows": result.holdout_rows,
+            "gate.champion": result.champion or "none",
+            **{f"gate.{k}": v for k, v in figures.items()},
+        },
+    )
+    failed = [c.name for c in result.checks if not c.passed]
+    with connect(settings.store_url, write=True) as conn:
+        repository.record_event(
+            conn,
+            {
+                "event": "gate",
+                "model_name": settings.model_name,
+                "version": result.version,
+                "from_version": result.champion,
+                "passed": result.passed,
+                "forced": False,
+                "reason": "passed every rule" if result.passed else "failed " + ", ".join(failed),
+                "details": {
+                    "base_date": result.base_date.isoformat(),
+                    "holdout_rows": result.holdout_rows,
+                    "checks": [c.__dict__ for c in result.checks],
+                    "champion_metrics": result.champion_metrics,
+                },
+            },
+        )
+
+
+def promote(settings: Settings, version: str, reason: str, force: bool = False) -> str | None:
+    """Make `version` the champion; returns the version it replaced."""
+    entry = mlflow_io.model_version(settings, version)
+    current = mlflow_io.alias_version(settings, mlflow_io.CHAMPION)
+    if current == version:
+        raise MlopsError(f"--version {version}: already the champion")
+    passed = entry.tags.get("gate.passed") == "true"
+    if not passed and not force:
+        state = "was refused by" if "gate.passed" in entry.tags else "has not been through"
+        raise MlopsError(
+            f"--version {version}: {state} the gate; run `mlops gate --version {version}` "
+            "or promote with --force"
+        )
+    require_current_schema(settings.store_url)
+    with connect(settings.store_url, write=True) as conn:
+        repository.record_event(
+            conn,
+            {
+                "event": "promote",
+                "model_name": settings.model_name,
+                "version": version,
+                "from_version": current,
+                "passed": passed,
+                "forced": force and not passed,
+                "reason": reason,
+            },
+        )
+        # Inside the transaction: if MLflow fails, the history does not claim a promotion.
+        mlflow_io.set_alias(settings, mlflow_io.PREVIOUS_CHAMPION, current)
+        mlflow_io.set_alias(settings, mlflow_io.CHAMPION, version)
+    return current
+
+
+def rollback(settings: Settings, reason: str) -> tuple[str, str]:
+    """Put the previous champion back; returns (from, to)."""
+    current = mlflow_io.alias_version(settings, mlflow_io.CHAMPION)
+    previous = mlflow_io.alias_version(settings, mlflow_io.PREVIOUS_CHAMPION)
+    if current is None or previous is None:
+        raise MlopsError("nothing to roll back to: there is no previous champion")
+    require_current_schema(settings.store_url)
+    with connect(settings.store_url, write=True) as conn:
+        event: dict[str, object] = {
+            "event": "rollback",
+            "model_name": settings.model_name,
+            "version": previous,
+            "from_version": current,
+            "passed": None,
+            "forced": False,
+            "reason": reason,
+        }
+        history = repository.read_history(conn, settings.model_name)
+        lineage = champion_lineage([*history, event])
+        repository.record_event(conn, event)
+        mlflow_io.set_alias(settings, mlflow_io.CHAMPION, previous)
+        earlier = lineage[-2] if len(lineage) >= 2 and lineage[-1] == previous else None
+        mlflow_io.set_alias(settings, mlflow_io.PREVIOUS_CHAMPION, earlier)
+    return current, previous
+
+
+def history(settings: Settings) -> list[dict[str, Any]]:
+    require_current_schema(settings.store_url)
+    with connect(settings.store_url) as conn:
+        return repository.read_history(conn, settings.model_name)

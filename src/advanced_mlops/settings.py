@@ -1,0 +1,97 @@
+"""Configuration, read once from the environment and `.env`.
+
+Every knob of the system lives here so that the CLI, the DAGs, the service and the tests agree on
+one source of truth. Secrets stay inside URLs and are only ever shown masked (see `masked_url`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+
+
+class Settings(BaseSettings):
+    """All settings; each field maps to the upper-case variable `MLOPS_<NAME>` unless aliased."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="MLOPS_", env_file=".env", extra="ignore", populate_by_name=True
+    )
+
+    home: Path = Field(Path(".mlops"), description="Folder for embedded stores and artifacts.")
+    db_url: str | None = Field(None, description="Feature/log store URL; default SQLite in home.")
+    mlflow_tracking_uri: str | None = Field(
+        None, alias="MLFLOW_TRACKING_URI", description="MLflow store; default SQLite in home."
+    )
+    experiment_name: str = "credit_score"
+    model_name: str = "credit_score_classifier"
+
+    # Data generation and ingestion
+    seed: int = 42
+    customers: int = Field(3000, ge=30, description="Size of the simulated customer population.")
+    dirt_rate: float = Field(0.05, ge=0.0, le=0.5, description="Share of cells made dirty.")
+    label_delay_days: int = Field(7, ge=0, le=90, description="Days until a label arrives.")
+
+    # Training
+    train_window_days: int = Field(120, ge=7, description="Labels older than this are ignored.")
+    valid_days: int = Field(7, ge=1, description="Window before the holdout, for early stopping.")
+    holdout_days: int = Field(7, ge=1, description="Newest window, never trained on.")
+    max_iterations: int = Field(600, ge=10)
+    early_stopping_rounds: int = Field(40, ge=5)
+    threads: int = Field(2, ge=1)
+    recency_half_life_days: float = Field(
+        15.0, ge=0.0, description="Training weight halves every N days back; 0 weighs all alike."
+    )
+
+    # Gate
+    gate_min_macro_f1: float = Field(0.55, ge=0.0, le=1.0)
+    gate_max_f1_drop: float = Field(0.01, ge=0.0, le=1.0)
+    gate_min_class_recall: float = Field(0.40, ge=0.0, le=1.0)
+    gate_max_latency_ms: float = Field(50.0, gt=0.0)
+
+    @model_validator(mode="after")
+    def _fill_embedded_defaults(self) -> Settings:
+        if self.db_url is None:
+            self.db_url = f"sqlite:///{(self.home / 'store.db').resolve()}"
+        if self.mlflow_tracking_uri is None:
+            self.mlflow_tracking_uri = f"sqlite:///{(self.home / 'mlflow.db').resolve()}"
+        return self
+
+    @property
+    def store_url(self) -> str:
+        assert self.db_url is not None  # filled by the validator
+        return self.db_url
+
+    @property
+    def tracking_uri(self) -> str:
+        assert self.mlflow_tracking_uri is not None  # filled by the validator
+        return self.mlflow_tracking_uri
+
+    @property
+    def artifacts_dir(self) -> Path:
+        return (self.home / "artifacts").resolve()
+
+
+def masked_url(url: str) -> str:
+    """The URL with its password replaced by ***, safe to print or log."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # not an SQLAlchemy URL (e.g. an MLflow file store path)
+        return url
+
+
+def load_settings() -> Settings:
+    """Settings, or an MlopsError naming each bad variable (instead of a pydantic traceback)."""
+    from pydantic import ValidationError
+
+    from advanced_mlops.errors import MlopsError
+
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"MLOPS_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors()
+        )
+        raise MlopsError(f"invalid settings: {problems}") from None

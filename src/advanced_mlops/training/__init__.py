@@ -1,0 +1,1 @@
+"""Training: point-in-time snapshots, the time split, CatBoost fitting, tuning and evaluation."""

@@ -1,0 +1,155 @@
+"""`mlops train`: snapshot -> contract -> time split -> tune -> evaluate -> MLflow + registry."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from advanced_mlops import schema
+from advanced_mlops.contracts.suites import SuiteName
+from advanced_mlops.contracts.validate import validate
+from advanced_mlops.errors import MlopsError
+from advanced_mlops.registry import mlflow_io
+from advanced_mlops.settings import Settings
+from advanced_mlops.store import repository
+from advanced_mlops.store.engine import connect, require_current_schema
+from advanced_mlops.store.tables import ingestions
+from advanced_mlops.training.features import predict_proba, to_model_frame
+from advanced_mlops.training.metrics import classification_metrics, confusion_matrix_plot
+from advanced_mlops.training.model import FitConfig, Trial, feature_importances, tune
+from advanced_mlops.training.snapshot import class_shares, data_hash, snapshot_at
+from advanced_mlops.training.split import time_split
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    version: str
+    run_id: str
+    metrics: dict[str, float]
+    best_params: dict[str, Any]
+    rows: dict[str, int]
+    data_hash: str
+
+
+def fit_config(settings: Settings) -> FitConfig:
+    return FitConfig(
+        seed=settings.seed,
+        max_iterations=settings.max_iterations,
+        early_stopping_rounds=settings.early_stopping_rounds,
+        threads=settings.threads,
+        recency_half_life_days=settings.recency_half_life_days or None,
+    )
+
+
+def train(
+    settings: Settings,
+    base_date: date,
+    on_trial: Callable[[Trial], None] = lambda _: None,
+) -> TrainResult:
+    """Train on what the store knew on `base_date` and register the model as a new version."""
+    require_current_schema(settings.store_url)
+    with connect(settings.store_url, write=True) as conn:
+        snapshot = snapshot_at(conn, base_date, settings.train_window_days)
+        if snapshot.empty:
+            raise MlopsError(
+                f"--base-date {base_date}: no labelled rows known by then; ingest days first"
+            )
+        report = validate(snapshot, SuiteName.TRAINING_SNAPSHOT)
+        if not report.success:
+            raise MlopsError(f"training snapshot of {base_date} refused: {report.summary()}")
+        repository.replace_snapshot(conn, base_date, snapshot)
+        scenarios = sorted(
+            set(
+                conn.scalars(
+                    select(ingestions.c.scenario).where(
+                        ingestions.c.date.between(
+                            base_date - timedelta(days=settings.train_window_days), base_date
+                        )
+                    )
+                )
+            )
+        )
+    split = time_split(snapshot, settings.valid_days, settings.holdout_days)
+    best, trials = tune(split.train, split.valid, fit_config(settings), on_trial=on_trial)
+    proba = predict_proba(best.model, to_model_frame(split.holdout))
+    metrics = classification_metrics(split.holdout[schema.LABEL], proba)
+    rows = {"train": len(split.train), "valid": len(split.valid), "holdout": len(split.holdout)}
+    digest = data_hash(snapshot)
+    lineage: dict[str, object] = {
+        "base_date": base_date.isoformat(),
+        "data_hash": digest,
+        "scenario": ",".join(scenarios) or "unknown",
+        "label_from": str(snapshot["label_date"].min()),
+        "label_to": str(snapshot["label_date"].max()),
+        **{f"rows_{k}": v for k, v in rows.items()},
+    }
+    run_id, version = _log_to_mlflow(settings, best, trials, metrics, lineage, split, proba)
+    return TrainResult(version, run_id, metrics, best.params, rows, digest)
+
+
+def _log_to_mlflow(
+    settings: Settings,
+    best: Trial,
+    trials: list[Trial],
+    metrics: dict[str, float],
+    lineage: dict[str, Any],
+    split: Any,
+    holdout_proba: Any,
+) -> tuple[str, str]:
+    import catboost
+    import mlflow
+    from mlflow.models import infer_signature
+
+    mlflow_io.client(settings)
+    example = to_model_frame(split.train.head(3))
+    with mlflow.start_run(
+        experiment_id=mlflow_io.experiment_id(settings),
+        run_name=f"train-{lineage['base_date']}",
+        tags={f"lineage.{k}": str(v) for k, v in lineage.items()},
+    ) as run:
+        mlflow.log_params({k: v for k, v in best.params.items() if k != "verbose"})
+        mlflow.log_params({f"lineage.{k}": v for k, v in lineage.items()})
+        mlflow.log_param("best_iteration", best.best_iteration)
+        mlflow.log_metrics(metrics)
+        mlflow.log_metrics(
+            {f"class_share_{k.lower()}": v for k, v in class_shares(split.holdout).items()}
+        )
+        with tempfile.TemporaryDirectory() as tmp:
+            out = Path(tmp)
+            confusion_matrix_plot(
+                split.holdout[schema.LABEL], holdout_proba, out / "confusion_matrix.png"
+            )
+            feature_importances(best.model).to_csv(out / "feature_importances.csv", index=False)
+            (out / "trials.json").write_text(
+                json.dumps(
+                    [
+                        {
+                            "params": {k: t.params[k] for k in ("depth", "l2_leaf_reg")},
+                            "valid_macro_f1": t.valid_macro_f1,
+                            "best_iteration": t.best_iteration,
+                        }
+                        for t in trials
+                    ],
+                    indent=2,
+                )
+            )
+            mlflow.log_artifacts(tmp, artifact_path="evaluation")
+        info = mlflow.catboost.log_model(
+            best.model,
+            name="model",
+            signature=infer_signature(example, predict_proba(best.model, example)),
+            input_example=example,
+            pip_requirements=[f"catboost=={catboost.__version__}"],
+            registered_model_name=settings.model_name,
+            await_registration_for=60,
+        )
+    version = str(info.registered_model_version)
+    mlflow_io.set_version_tags(settings, version, {f"lineage.{k}": v for k, v in lineage.items()})
+    return run.info.run_id, version
