@@ -203,10 +203,10 @@ def demo(
     run_demo(load_settings(), days, drift_days)
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     """Entry point: known problems become one line on stderr and a non-zero exit."""
     try:
-        app()
+        app(args=argv, prog_name="mlops")
     except MlopsError as exc:
         render.errors.print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code)

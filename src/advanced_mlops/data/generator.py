@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from advanced_mlops import schema
+from advanced_mlops.data.cleaning import to_number
 from advanced_mlops.data.scenarios import Scenario, ScenarioName
 
 EPOCH = date(2025, 1, 1)
@@ -310,6 +311,6 @@ def label_from_score(score: np.ndarray) -> np.ndarray:
 def break_schema(frame: pd.DataFrame) -> pd.DataFrame:
     """What an upstream release that changed its export looks like: renamed and reformatted."""
     out = frame.rename(columns={"credit_mix": "CreditMix", "num_of_loan": "NumLoans"})
-    income = pd.to_numeric(out["annual_income"], errors="coerce")
+    income = to_number(out["annual_income"])
     out["annual_income"] = [f"${v:,.2f}" if v == v else "" for v in income]
     return out

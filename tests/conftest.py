@@ -1,0 +1,75 @@
+"""Shared fixtures: isolated settings, a real MariaDB database per test, small fast data."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from sqlalchemy import create_engine, text
+
+from advanced_mlops.data.cleaning import clean_batch
+from advanced_mlops.data.generator import Generator
+from advanced_mlops.settings import Settings
+
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+
+MARIADB_SERVER = os.environ.get("MLOPS_TEST_MARIADB_URL", "mysql+pymysql://root@127.0.0.1:3306")
+START = date(2025, 1, 1)
+SMALL = {"customers": 600, "max_iterations": 120, "early_stopping_rounds": 20}
+
+
+def fast_settings(home: Path, db_url: str | None = None, **overrides: object) -> Settings:
+    """Settings for tests: a small population and short training, everything under `home`."""
+    values: dict[str, object] = {"home": home, **SMALL, **overrides}
+    if db_url:
+        values["db_url"] = db_url
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def mariadb_url() -> Iterator[str]:
+    """A database of its own on the real MariaDB server, dropped afterwards. Never skipped."""
+    name = f"mlops_test_{uuid.uuid4().hex[:10]}"
+    server = create_engine(MARIADB_SERVER, connect_args={"connect_timeout": 5})
+    with server.begin() as conn:
+        conn.execute(text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4"))
+    try:
+        yield f"{MARIADB_SERVER}/{name}?charset=utf8mb4"
+    finally:
+        with server.begin() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS `{name}`"))
+        server.dispose()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'store.db'}"
+
+
+@pytest.fixture(params=["sqlite", "mariadb"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Runs a test once on SQLite and once on MariaDB: one code path for both."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'store.db'}"
+    return str(request.getfixturevalue("mariadb_url"))
+
+
+@pytest.fixture
+def settings(tmp_path: Path, store_url: str) -> Settings:
+    return fast_settings(tmp_path / "home", store_url)
+
+
+@pytest.fixture(scope="session")
+def clean_days() -> pd.DataFrame:
+    """60 cleaned stable days of the small population, labelled on their own date."""
+    generator = Generator(customers=1500)
+    frames = [clean_batch(generator.batch(START + timedelta(days=i))) for i in range(60)]
+    frame = pd.concat(frames, ignore_index=True).dropna(subset=["credit_score"])
+    return frame.rename(columns={"date": "label_date"}).assign(
+        feature_date=lambda f: f["label_date"]
+    )

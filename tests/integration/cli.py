@@ -1,0 +1,53 @@
+"""Running `mlops` in-process with its own environment, the way a shell would."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from advanced_mlops.cli import main
+
+FAST_ENV = {
+    "MLOPS_CUSTOMERS": "900",
+    "MLOPS_MAX_ITERATIONS": "120",
+    "MLOPS_EARLY_STOPPING_ROUNDS": "20",
+    "MLOPS_GATE_MIN_MACRO_F1": "0.4",
+    "MLOPS_GATE_MIN_CLASS_RECALL": "0.2",
+}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    code: int
+    out: str
+    err: str
+
+
+def env_for(home: Path, db_url: str) -> dict[str, str]:
+    return {
+        **FAST_ENV,
+        "MLOPS_HOME": str(home),
+        "MLOPS_DB_URL": db_url,
+        "MLFLOW_TRACKING_URI": f"sqlite:///{home / 'mlflow.db'}",
+    }
+
+
+def run(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], env: dict[str, str],
+    *argv: str,
+) -> Outcome:  # fmt: skip
+    """`mlops ARGV` with `env`; returns the exit code and what it printed."""
+    capsys.readouterr()
+    with monkeypatch.context() as patch:
+        for key, value in env.items():
+            patch.setenv(key, value)
+        patch.setenv("COLUMNS", "200")
+        try:
+            main(list(argv))
+            code = 0
+        except SystemExit as exc:
+            code = int(exc.code or 0)
+    captured = capsys.readouterr()
+    return Outcome(code, captured.out, captured.err)
