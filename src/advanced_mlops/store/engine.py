@@ -34,7 +34,7 @@ def get_engine(url: str) -> Engine:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         options["connect_args"] = {"timeout": 30}
     else:
-        options["connect_args"] = {"connect_timeout": 5}
+        options["connect_args"] = {"connect_timeout": 5, "local_infile": True}
         options["pool_recycle"] = 3600
     try:
         engine = create_engine(parsed, **options)

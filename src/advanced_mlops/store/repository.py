@@ -3,16 +3,15 @@ transaction: a day is replaced inside one, and nothing of it is visible until it
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection, Table, and_, delete, func, insert, select
-from sqlalchemy.dialects.mysql import insert as mysql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import Connection, and_, delete, func, insert, select
 
 from advanced_mlops import schema
+from advanced_mlops.store.bulk import insert_frame, upsert_frame
 from advanced_mlops.store.tables import (
     customers,
     features,
@@ -26,18 +25,6 @@ FEATURE_ROW = ["customer_id", "date", *schema.FEATURES]
 LABEL_ROW = ["customer_id", "label_date", schema.LABEL, "available_at"]
 
 
-def to_records(frame: pd.DataFrame, columns: Iterable[str]) -> list[dict[str, Any]]:
-    """Rows as dicts with None for every kind of missing value (NaN, NA, NaT)."""
-    subset = frame[list(columns)].astype(object)
-    return subset.where(subset.notna(), None).to_dict("records")  # type: ignore[return-value]
-
-
-def insert_rows(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
-    """One multi-row insert (the DBAPI's executemany), the fast path for bulk writes."""
-    if rows:
-        conn.execute(insert(table), rows)
-
-
 def replace_day(
     conn: Connection,
     day: date,
@@ -47,22 +34,12 @@ def replace_day(
     scenario: str,
 ) -> None:
     """Make `day` hold exactly these features and the labels that arrived that day."""
-    now = datetime.now()
+    now = datetime.now().replace(microsecond=0)
     conn.execute(delete(features).where(features.c.date == day))
     conn.execute(delete(labels).where(labels.c.available_at == day))
-    # A re-delivered label for the same (customer, date) replaces the one that arrived earlier.
-    for chunk in _chunks(day_labels["customer_id"].tolist(), 500):
-        conn.execute(
-            delete(labels).where(
-                labels.c.customer_id.in_(chunk),
-                labels.c.label_date.in_(day_labels["label_date"].unique().tolist()),
-            )
-        )
-    rows = to_records(day_features, FEATURE_ROW)
-    for row in rows:
-        row["ingested_at"] = now
-    insert_rows(conn, features, rows)
-    insert_rows(conn, labels, to_records(day_labels, LABEL_ROW))
+    insert_frame(conn, features, day_features[FEATURE_ROW].assign(ingested_at=now))
+    # A label re-delivered for the same (customer, date) replaces the one that arrived earlier.
+    insert_frame(conn, labels, day_labels[LABEL_ROW], replace=True)
     _upsert_customers(conn, day, day_features)
     conn.execute(delete(ingestions).where(ingestions.c.date == day))
     conn.execute(
@@ -77,43 +54,20 @@ def replace_day(
     )
 
 
-def _chunks(items: list[Any], size: int) -> Iterable[list[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
 def _upsert_customers(conn: Connection, day: date, day_features: pd.DataFrame) -> None:
-    rows = [
-        {**row, "first_seen": day, "last_seen": day}
-        for row in to_records(day_features, ["customer_id", "name", "ssn"])
-    ]
-    if not rows:
-        return
-    if conn.dialect.name in {"mysql", "mariadb"}:
-        stmt = mysql_insert(customers)
-        conn.execute(
-            stmt.on_duplicate_key_update(
-                name=stmt.inserted.name,
-                ssn=stmt.inserted.ssn,
-                first_seen=func.least(customers.c.first_seen, stmt.inserted.first_seen),
-                last_seen=func.greatest(customers.c.last_seen, stmt.inserted.last_seen),
-            ),
-            rows,
-        )
-    else:
-        lite = sqlite_insert(customers)
-        conn.execute(
-            lite.on_conflict_do_update(
-                index_elements=["customer_id"],
-                set_={
-                    "name": lite.excluded.name,
-                    "ssn": lite.excluded.ssn,
-                    "first_seen": func.min(customers.c.first_seen, lite.excluded.first_seen),
-                    "last_seen": func.max(customers.c.last_seen, lite.excluded.last_seen),
-                },
-            ),
-            rows,
-        )
+    """Customers persist across days: keep the first and last day each one was seen."""
+    seen = day_features[["customer_id", "name", "ssn"]].assign(first_seen=day, last_seen=day)
+    upsert_frame(
+        conn,
+        customers,
+        seen,
+        {
+            "name": None,
+            "ssn": None,
+            "first_seen": (func.least, func.min),
+            "last_seen": (func.greatest, func.max),
+        },
+    )
 
 
 def read_features(conn: Connection, start: date, end: date) -> pd.DataFrame:
@@ -164,10 +118,7 @@ def latest_ingested_day(conn: Connection) -> date | None:
 
 def replace_snapshot(conn: Connection, base_date: date, snapshot: pd.DataFrame) -> None:
     conn.execute(delete(training_snapshots).where(training_snapshots.c.base_date == base_date))
-    rows = to_records(snapshot, SNAPSHOT_ROW)
-    for row in rows:
-        row["base_date"] = base_date
-    insert_rows(conn, training_snapshots, rows)
+    insert_frame(conn, training_snapshots, snapshot[SNAPSHOT_ROW].assign(base_date=base_date))
 
 
 SNAPSHOT_ROW = ["customer_id", "label_date", "feature_date", *schema.FEATURES, schema.LABEL]

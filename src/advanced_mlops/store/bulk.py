@@ -1,0 +1,147 @@
+"""Bulk writes of DataFrames.
+
+On MariaDB a large frame goes through `LOAD DATA LOCAL INFILE`, the server's own bulk loader: the
+pure-Python driver spends most of an executemany escaping values one by one, the loader does not.
+It runs inside the caller's transaction, so a failed day still rolls back as a whole. SQLite's
+executemany is already C, so it is used as is.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Column, Connection, MetaData, Table, insert, select
+from sqlalchemy.dialects.mysql import insert as mysql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.sql.elements import ColumnElement
+
+MYSQL = frozenset({"mysql", "mariadb"})
+BULK_MIN_ROWS = 200  # below this, a multi-row INSERT is as fast and needs no temporary file
+
+
+def to_records(frame: pd.DataFrame, columns: Iterable[str]) -> list[dict[str, Any]]:
+    """Rows as dicts with None for every kind of missing value (NaN, NA, NaT)."""
+    subset = frame[list(columns)].astype(object)
+    return subset.where(subset.notna(), None).to_dict("records")  # type: ignore[return-value]
+
+
+def insert_frame(
+    conn: Connection, table: Table, frame: pd.DataFrame, *, replace: bool = False
+) -> None:
+    """Insert every row; with `replace`, a row whose unique key exists replaces the stored one."""
+    if frame.empty:
+        return
+    mysql = conn.dialect.name in MYSQL
+    if mysql and len(frame) >= BULK_MIN_ROWS:
+        load_data(conn, table.name, frame, replace=replace)
+        return
+    statement: Any = insert(table)
+    if replace and mysql:
+        statement = mysql_insert(table)
+        statement = statement.on_duplicate_key_update(
+            {c: statement.inserted[c] for c in frame.columns}
+        )
+    elif replace:
+        statement = statement.prefix_with("OR REPLACE")
+    conn.execute(statement, to_records(frame, frame.columns))
+
+
+Merge = Callable[[ColumnElement[Any], ColumnElement[Any]], ColumnElement[Any]]
+
+
+def upsert_frame(
+    conn: Connection,
+    table: Table,
+    frame: pd.DataFrame,
+    updates: dict[str, tuple[Merge, Merge] | None],
+) -> None:
+    """Insert rows, or update the row with the same primary key.
+
+    `updates` maps a column to None (take the incoming value) or to the SQL functions, for MariaDB
+    and for SQLite, that merge the current and the incoming value (e.g. LEAST / MIN).
+    """
+    if frame.empty:
+        return
+    columns = list(frame.columns)
+    if conn.dialect.name in MYSQL:
+        # Bulk-load into a temporary twin, then one INSERT ... SELECT ... ON DUPLICATE KEY UPDATE.
+        incoming = Table(
+            f"{table.name}_incoming",
+            MetaData(),
+            *(Column(c.name, c.type) for c in table.columns),
+            prefixes=["TEMPORARY"],
+        )
+        incoming.create(conn)
+        try:
+            insert_frame(conn, incoming, frame)
+            stmt = mysql_insert(table).from_select(
+                columns, select(*(incoming.c[c] for c in columns))
+            )
+            conn.execute(
+                stmt.on_duplicate_key_update(
+                    {
+                        k: stmt.inserted[k] if v is None else v[0](table.c[k], stmt.inserted[k])
+                        for k, v in updates.items()
+                    }
+                )
+            )
+        finally:
+            incoming.drop(conn)
+    else:
+        lite = sqlite_insert(table)
+        conn.execute(
+            lite.on_conflict_do_update(
+                index_elements=[c.name for c in table.primary_key.columns],
+                set_={
+                    k: lite.excluded[k] if v is None else v[1](table.c[k], lite.excluded[k])
+                    for k, v in updates.items()
+                },
+            ),
+            to_records(frame, columns),
+        )
+
+
+def load_data(
+    conn: Connection, table_name: str, frame: pd.DataFrame, *, replace: bool = False
+) -> None:
+    """LOAD DATA LOCAL INFILE of `frame` into `table_name`, within the open transaction.
+
+    The file is CSV written by Arrow (C++), every value quoted; an empty field is NULL (cleaning
+    never leaves an empty string, it makes it missing).
+    """
+    with tempfile.NamedTemporaryFile(suffix=".csv", delete=False) as handle:
+        path = handle.name
+    try:
+        write_csv(frame, path)
+        variables = ", ".join(f"@v{i}" for i in range(len(frame.columns)))
+        assignments = ", ".join(f"`{c}` = NULLIF(@v{i}, '')" for i, c in enumerate(frame.columns))
+        conn.exec_driver_sql(
+            f"LOAD DATA LOCAL INFILE %s {'REPLACE ' if replace else ''}"
+            f"INTO TABLE `{table_name}` CHARACTER SET utf8mb4 "
+            "FIELDS TERMINATED BY ',' ENCLOSED BY '\"' ESCAPED BY '' LINES TERMINATED BY '\\n' "
+            f"({variables}) SET {assignments}",
+            (path,),
+        )
+    finally:
+        os.unlink(path)
+
+
+def write_csv(frame: pd.DataFrame, path: str) -> None:
+    """`frame` as headerless CSV with every non-null value quoted and nulls left empty."""
+    import pyarrow as pa
+    import pyarrow.csv as pa_csv
+
+    prepared = frame.copy()
+    for name in prepared.columns:
+        column = prepared[name]
+        if pd.api.types.is_bool_dtype(column):
+            prepared[name] = column.astype(int)
+        elif pd.api.types.is_datetime64_any_dtype(column):
+            prepared[name] = column.astype("datetime64[us]")
+    table = pa.Table.from_pandas(prepared, preserve_index=False)
+    options = pa_csv.WriteOptions(include_header=False, quoting_style="all_valid")
+    pa_csv.write_csv(table, path, write_options=options)
