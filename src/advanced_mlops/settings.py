@@ -42,7 +42,7 @@ class Settings(BaseSettings):
     early_stopping_rounds: int = Field(40, ge=5)
     threads: int = Field(2, ge=1)
     recency_half_life_days: float = Field(
-        15.0, ge=0.0, description="Training weight halves every N days back; 0 weighs all alike."
+        30.0, ge=0.0, description="Training weight halves every N days back; 0 weighs all alike."
     )
 
     # Gate

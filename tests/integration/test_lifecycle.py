@@ -126,3 +126,8 @@ def test_continuous_training_lifecycle(
     assert history[3]["reason"] == "hotfix"
     assert history[4]["from_version"] == "2"
     assert "nothing to roll back to" in mlops("rollback")[2]
+    code, out, _ = mlops("history")
+    assert code == 0
+    assert out.count("promote") == 2
+    assert "rollback" in out
+    assert "bad hotfix" in out

@@ -28,7 +28,8 @@ class CsvSource:
     @cached_property
     def frame(self) -> pd.DataFrame:
         try:
-            frame = pd.read_csv(self.path, dtype=str, keep_default_na=False)
+            # Only an empty cell is missing; "NA", "_" and the like reach the cleaning rules.
+            frame = pd.read_csv(self.path, dtype=str, keep_default_na=False, na_values=[""])
         except FileNotFoundError:
             raise MlopsError(f"--csv: file not found: {self.path}") from None
         except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:

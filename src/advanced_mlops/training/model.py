@@ -35,7 +35,7 @@ class FitConfig:
     max_iterations: int = 600
     early_stopping_rounds: int = 40
     threads: int = 2
-    recency_half_life_days: float | None = 15.0
+    recency_half_life_days: float | None = 30.0
     base: dict[str, Any] = field(default_factory=lambda: dict(BASE_PARAMS))
 
 

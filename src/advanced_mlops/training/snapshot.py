@@ -21,7 +21,7 @@ def point_in_time_join(
     if labels.empty or features.empty:
         return pd.DataFrame(columns=repository.SNAPSHOT_ROW)
     left = labels.assign(_at=pd.to_datetime(labels["label_date"])).sort_values("_at")
-    right = features.rename(columns={"date": "feature_date"})
+    right = features[repository.FEATURE_ROW].rename(columns={"date": "feature_date"})
     right = right.assign(_at=pd.to_datetime(right["feature_date"])).sort_values("_at")
     joined = pd.merge_asof(
         left.drop(columns=["available_at"], errors="ignore"),
