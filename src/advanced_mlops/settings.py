@@ -7,6 +7,7 @@ one source of truth. Secrets stay inside URLs and are only ever shown masked (se
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -51,6 +52,17 @@ class Settings(BaseSettings):
     gate_min_class_recall: float = Field(0.40, ge=0.0, le=1.0)
     gate_max_latency_ms: float = Field(50.0, gt=0.0)
 
+    # Serving
+    serve_workers: int = Field(2, ge=1, description="Service worker processes.")
+    max_batch_records: int = Field(100, ge=1, le=10_000, description="Records per /predict_batch.")
+    swap_poll_seconds: float = Field(5.0, gt=0, description="How often the alias is checked.")
+    log_mode: Literal["background", "sync"] = Field(
+        "background", description="sync writes each log row in the request (the course's way)."
+    )
+    log_batch_size: int = Field(500, ge=1)
+    log_flush_seconds: float = Field(0.2, gt=0)
+    log_retry_seconds: float = Field(1.0, gt=0)
+
     @model_validator(mode="after")
     def _fill_embedded_defaults(self) -> Settings:
         if self.db_url is None:
@@ -72,6 +84,10 @@ class Settings(BaseSettings):
     @property
     def artifacts_dir(self) -> Path:
         return (self.home / "artifacts").resolve()
+
+    @property
+    def spool_dir(self) -> Path:
+        return (self.home / "spool").resolve()
 
 
 def masked_url(url: str) -> str:

@@ -8,13 +8,14 @@ executemany is already C, so it is used as is.
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from collections.abc import Callable, Iterable
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Column, Connection, MetaData, Table, insert, select
+from sqlalchemy import JSON, Column, Connection, MetaData, Table, insert, select
 from sqlalchemy.dialects.mysql import insert as mysql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.sql.elements import ColumnElement
@@ -37,7 +38,7 @@ def insert_frame(
         return
     mysql = conn.dialect.name in MYSQL
     if mysql and len(frame) >= BULK_MIN_ROWS:
-        load_data(conn, table.name, frame, replace=replace)
+        load_data(conn, table, frame, replace=replace)
         return
     statement: Any = insert(table)
     if replace and mysql:
@@ -106,9 +107,9 @@ def upsert_frame(
 
 
 def load_data(
-    conn: Connection, table_name: str, frame: pd.DataFrame, *, replace: bool = False
+    conn: Connection, table: Table, frame: pd.DataFrame, *, replace: bool = False
 ) -> None:
-    """LOAD DATA LOCAL INFILE of `frame` into `table_name`, within the open transaction.
+    """LOAD DATA LOCAL INFILE of `frame` into `table`, within the open transaction.
 
     The file is CSV written by Arrow (C++), every value quoted; an empty field is NULL (cleaning
     never leaves an empty string, it makes it missing).
@@ -116,12 +117,13 @@ def load_data(
     with tempfile.NamedTemporaryFile(suffix=".csv", delete=False) as handle:
         path = handle.name
     try:
-        write_csv(frame, path)
+        json_columns = [c.name for c in table.columns if isinstance(c.type, JSON) and c.name in frame]
+        write_csv(frame.assign(**{c: frame[c].map(json.dumps) for c in json_columns}), path)
         variables = ", ".join(f"@v{i}" for i in range(len(frame.columns)))
         assignments = ", ".join(f"`{c}` = NULLIF(@v{i}, '')" for i, c in enumerate(frame.columns))
         conn.exec_driver_sql(
             f"LOAD DATA LOCAL INFILE %s {'REPLACE ' if replace else ''}"
-            f"INTO TABLE `{table_name}` CHARACTER SET utf8mb4 "
+            f"INTO TABLE `{table.name}` CHARACTER SET utf8mb4 "
             "FIELDS TERMINATED BY ',' ENCLOSED BY '\"' ESCAPED BY '' LINES TERMINATED BY '\\n' "
             f"({variables}) SET {assignments}",
             (path,),

@@ -1,0 +1,1 @@
+"""Serving: a BentoML service for the champion, with non-blocking, lossless prediction logging."""

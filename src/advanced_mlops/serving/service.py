@@ -1,0 +1,144 @@
+"""The BentoML service: `mlops serve` runs it, `bentoml build` packages it (see bentofile.yaml).
+
+- the champion is loaded once per worker at start and swapped when the alias moves;
+- `/predict` and `/predict_batch` validate with pydantic (a 400 names each bad field);
+- concurrent `/predict` calls share model calls through the batchable `/internal/score`;
+- every answer is logged by a background writer (or, in `sync` mode, inside the request).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+
+import bentoml
+from pydantic import Field
+
+from advanced_mlops.serving.champion import ChampionWatcher
+from advanced_mlops.serving.log_writer import LogWriter, write_rows
+from advanced_mlops.serving.predict import predict_records
+from advanced_mlops.serving.schemas import BatchPrediction, CreditRecord, Metadata, Prediction
+from advanced_mlops.serving.spool import Spool
+from advanced_mlops.settings import load_settings
+
+SETTINGS = load_settings()
+
+LOG_ROWS = bentoml.metrics.Counter(
+    name="prediction_log_rows",
+    documentation="Prediction-log rows by outcome: logged (to the database), spooled, replayed.",
+    labelnames=["outcome"],
+)
+MODEL_SWAPS = bentoml.metrics.Counter(
+    name="champion_swaps", documentation="Times the served model changed without a restart."
+)
+
+
+@bentoml.service(
+    name="credit_score",
+    workers=SETTINGS.serve_workers,
+    traffic={"timeout": 30},
+    metrics={"enabled": True},
+)
+class CreditScoreService:
+    def __init__(self) -> None:
+        self.settings = load_settings()
+        self.watcher = ChampionWatcher(
+            self.settings, self.settings.swap_poll_seconds, on_swap=lambda _: MODEL_SWAPS.inc()
+        )
+        self.watcher.start()
+        worker = bentoml.server_context.worker_index or 0
+        self.writer = LogWriter(
+            self.settings.store_url,
+            Spool(self.settings.spool_dir / f"worker-{worker}"),
+            batch_size=self.settings.log_batch_size,
+            flush_seconds=self.settings.log_flush_seconds,
+            retry_seconds=self.settings.log_retry_seconds,
+            on_event=lambda outcome, rows: LOG_ROWS.labels(outcome=outcome).inc(rows),
+        )
+        self.writer.start()
+
+    @bentoml.on_shutdown
+    def flush_log(self) -> None:
+        """Graceful shutdown: everything answered reaches the database or the spool."""
+        self.watcher.stop()
+        self.writer.close()
+
+    def __is_ready__(self) -> bool:
+        return self.watcher.current is not None
+
+    @bentoml.api(route="/internal/score", batchable=True, max_batch_size=128, max_latency_ms=20)
+    def score(self, records: list[CreditRecord]) -> list[dict[str, Any]]:  # type: ignore[valid-type]
+        champion = self.watcher.current
+        rows = [record.model_dump() for record in records]
+        return [
+            {**result, "model_version": champion.version}
+            for result in predict_records(champion.model, rows)
+        ]
+
+    @bentoml.api(route="/predict", input_spec=CreditRecord)
+    async def predict(self, **record: Any) -> Prediction:
+        started = time.perf_counter()
+        [result] = await self.to_async.score([record])  # type: ignore[attr-defined]
+        prediction, row = self._answer(record, result, started)
+        await self._log([row])
+        return prediction
+
+    @bentoml.api(route="/predict_batch")
+    async def predict_batch(
+        self,
+        records: Annotated[
+            list[CreditRecord],  # type: ignore[valid-type]
+            Field(min_length=1, max_length=SETTINGS.max_batch_records),
+        ],
+    ) -> BatchPrediction:
+        started = time.perf_counter()
+        inputs = [r.model_dump() for r in records]
+        results = await self.to_async.score(inputs)  # type: ignore[attr-defined]
+        answers = [self._answer(r, res, started) for r, res in zip(inputs, results, strict=True)]
+        await self._log([row for _, row in answers])
+        return BatchPrediction(predictions=[prediction for prediction, _ in answers])
+
+    @bentoml.api(route="/metadata")
+    def metadata(self) -> Metadata:
+        champion = self.watcher.current
+        return Metadata(
+            model_name=self.settings.model_name,
+            version=champion.version,
+            run_id=champion.run_id,
+            trained_at=champion.trained_at,
+            gate=champion.gate,
+        )
+
+    async def _log(self, rows: list[dict[str, Any]]) -> None:
+        if self.settings.log_mode == "sync":  # the course's design: the request waits for it
+            await asyncio.to_thread(write_rows, self.settings.store_url, rows)
+        else:
+            for row in rows:
+                self.writer.submit(row)
+
+    def _answer(
+        self, record: dict[str, Any], result: dict[str, Any], started: float
+    ) -> tuple[Prediction, dict[str, Any]]:
+        prediction = Prediction(
+            request_id=str(uuid.uuid4()),
+            customer_id=record["customer_id"],
+            credit_score=result["credit_score"],
+            probabilities=result["probabilities"],
+            model_version=result["model_version"],
+        )
+        row = {
+            "request_id": prediction.request_id,
+            "customer_id": prediction.customer_id,
+            "features": {k: v for k, v in record.items() if k != "customer_id"},
+            "prediction": prediction.credit_score,
+            "prob_poor": prediction.probabilities["Poor"],
+            "prob_standard": prediction.probabilities["Standard"],
+            "prob_good": prediction.probabilities["Good"],
+            "model_version": prediction.model_version,
+            "latency_ms": round((time.perf_counter() - started) * 1000, 3),
+            "created_at": datetime.now(),
+        }
+        return prediction, row
