@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -31,19 +32,25 @@ def fast_settings(home: Path, db_url: str | None = None, **overrides: object) ->
     return Settings(**values)  # type: ignore[arg-type]
 
 
-@pytest.fixture
-def mariadb_url() -> Iterator[str]:
+@contextmanager
+def mariadb_database(server_url: str = MARIADB_SERVER) -> Iterator[str]:
     """A database of its own on the real MariaDB server, dropped afterwards. Never skipped."""
     name = f"mlops_test_{uuid.uuid4().hex[:10]}"
-    server = create_engine(MARIADB_SERVER, connect_args={"connect_timeout": 5})
+    server = create_engine(server_url, connect_args={"connect_timeout": 5})
     with server.begin() as conn:
         conn.execute(text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4"))
     try:
-        yield f"{MARIADB_SERVER}/{name}?charset=utf8mb4"
+        yield f"{server_url}/{name}?charset=utf8mb4"
     finally:
         with server.begin() as conn:
             conn.execute(text(f"DROP DATABASE IF EXISTS `{name}`"))
         server.dispose()
+
+
+@pytest.fixture
+def mariadb_url() -> Iterator[str]:
+    with mariadb_database() as url:
+        yield url
 
 
 @pytest.fixture

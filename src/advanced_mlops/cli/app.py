@@ -193,6 +193,27 @@ def history() -> None:
 
 
 @app.command()
+def serve(
+    host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "0.0.0.0",
+    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 3000,
+) -> None:
+    """Serve the champion over HTTP (BentoML) until stopped; stopping flushes the log."""
+    from advanced_mlops.serving.champion import champion_version
+    from advanced_mlops.serving.service_runner import exec_service
+    from advanced_mlops.store.engine import require_current_schema
+
+    settings = load_settings()
+    require_current_schema(settings.store_url)
+    version = champion_version(settings)
+    render.console.print(
+        f"serving {settings.model_name} v{version} on http://{host}:{port} "
+        f"({settings.serve_workers} workers, log {settings.log_mode} to "
+        f"{masked_url(settings.store_url)})"
+    )
+    exec_service(host, port)
+
+
+@app.command()
 def demo(
     days: Annotated[int, typer.Option("--days", help="Stable days before the drift.")] = 60,
     drift_days: Annotated[int, typer.Option("--drift-days", help="Drifted days.")] = 30,

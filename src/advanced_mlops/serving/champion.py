@@ -7,8 +7,8 @@ breaks a request in flight; the new model is loaded before the reference changes
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -29,7 +29,7 @@ class Champion:
     gate: dict[str, str] = field(default_factory=dict)
 
 
-def load_champion(settings: Settings) -> Champion:
+def champion_version(settings: Settings) -> str:
     """The version behind alias `champion`, or an MlopsError saying there is none."""
     version = mlflow_io.alias_version(settings, mlflow_io.CHAMPION)
     if version is None:
@@ -37,6 +37,11 @@ def load_champion(settings: Settings) -> Champion:
             f"no champion: model {settings.model_name!r} has no version with alias 'champion' "
             "(train, gate and promote one first)"
         )
+    return version
+
+
+def load_champion(settings: Settings) -> Champion:
+    version = champion_version(settings)
     entry = mlflow_io.model_version(settings, version)
     trained = datetime.fromtimestamp(entry.creation_timestamp / 1000, tz=UTC)
     return Champion(

@@ -20,7 +20,9 @@ def predict_records(model: Any, records: Sequence[dict[str, Any]]) -> list[dict[
     return [
         {
             "credit_score": str(label),
-            "probabilities": {c: round(float(p), 6) for c, p in zip(schema.CLASSES, row, strict=True)},
+            "probabilities": {
+                c: round(float(p), 6) for c, p in zip(schema.CLASSES, row, strict=True)
+            },
         }
         for label, row in zip(labels, proba, strict=True)
     ]

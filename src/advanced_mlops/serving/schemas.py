@@ -19,7 +19,7 @@ def _feature_fields() -> dict[str, Any]:
         low, high = schema.NUMERIC_RANGES[name]
         fields[name] = (float | None, Field(ge=low, le=high, allow_inf_nan=False))
     for name, allowed in schema.CATEGORIES.items():
-        fields[name] = (Literal[allowed] | None, Field())  # type: ignore[valid-type]
+        fields[name] = (Literal[allowed] | None, Field())
     for name in schema.TEXT_FEATURES:
         fields[name] = (str | None, Field(max_length=MAX_TEXT))
     return fields

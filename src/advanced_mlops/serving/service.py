@@ -2,7 +2,7 @@
 
 - the champion is loaded once per worker at start and swapped when the alias moves;
 - `/predict` and `/predict_batch` validate with pydantic (a 400 names each bad field);
-- concurrent `/predict` calls share model calls through the batchable `/internal/score`;
+- concurrent requests share model calls (BentoML's adaptive dispatcher, see batching.py);
 - every answer is logged by a background writer (or, in `sync` mode, inside the request).
 """
 
@@ -15,8 +15,10 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import bentoml
+from fastapi import FastAPI
 from pydantic import Field
 
+from advanced_mlops.serving.batching import AdaptiveBatcher
 from advanced_mlops.serving.champion import ChampionWatcher
 from advanced_mlops.serving.log_writer import LogWriter, write_rows
 from advanced_mlops.serving.predict import predict_records
@@ -36,6 +38,11 @@ MODEL_SWAPS = bentoml.metrics.Counter(
 )
 
 
+# GET endpoints: BentoML APIs are POST-only, so /metadata is a FastAPI route on the same service.
+http = FastAPI()
+
+
+@bentoml.asgi_app(http, path="/")
 @bentoml.service(
     name="credit_score",
     workers=SETTINGS.serve_workers,
@@ -59,29 +66,30 @@ class CreditScoreService:
             on_event=lambda outcome, rows: LOG_ROWS.labels(outcome=outcome).inc(rows),
         )
         self.writer.start()
+        self.batcher = AdaptiveBatcher(self._score, max_batch_size=128, max_latency_ms=10_000)
 
     @bentoml.on_shutdown
     def flush_log(self) -> None:
         """Graceful shutdown: everything answered reaches the database or the spool."""
+        self.batcher.shutdown()
         self.watcher.stop()
         self.writer.close()
 
     def __is_ready__(self) -> bool:
         return self.watcher.current is not None
 
-    @bentoml.api(route="/internal/score", batchable=True, max_batch_size=128, max_latency_ms=20)
-    def score(self, records: list[CreditRecord]) -> list[dict[str, Any]]:  # type: ignore[valid-type]
+    def _score(self, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """One model call for a merged batch; each result names the version that answered."""
         champion = self.watcher.current
-        rows = [record.model_dump() for record in records]
         return [
             {**result, "model_version": champion.version}
-            for result in predict_records(champion.model, rows)
+            for result in predict_records(champion.model, records)
         ]
 
     @bentoml.api(route="/predict", input_spec=CreditRecord)
     async def predict(self, **record: Any) -> Prediction:
         started = time.perf_counter()
-        [result] = await self.to_async.score([record])  # type: ignore[attr-defined]
+        [result] = await self.batcher([record])
         prediction, row = self._answer(record, result, started)
         await self._log([row])
         return prediction
@@ -90,18 +98,18 @@ class CreditScoreService:
     async def predict_batch(
         self,
         records: Annotated[
-            list[CreditRecord],  # type: ignore[valid-type]
+            list[CreditRecord],
             Field(min_length=1, max_length=SETTINGS.max_batch_records),
         ],
     ) -> BatchPrediction:
         started = time.perf_counter()
         inputs = [r.model_dump() for r in records]
-        results = await self.to_async.score(inputs)  # type: ignore[attr-defined]
+        results = await self.batcher(inputs)
         answers = [self._answer(r, res, started) for r, res in zip(inputs, results, strict=True)]
         await self._log([row for _, row in answers])
         return BatchPrediction(predictions=[prediction for prediction, _ in answers])
 
-    @bentoml.api(route="/metadata")
+    @http.get("/metadata")
     def metadata(self) -> Metadata:
         champion = self.watcher.current
         return Metadata(

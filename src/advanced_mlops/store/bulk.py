@@ -117,7 +117,9 @@ def load_data(
     with tempfile.NamedTemporaryFile(suffix=".csv", delete=False) as handle:
         path = handle.name
     try:
-        json_columns = [c.name for c in table.columns if isinstance(c.type, JSON) and c.name in frame]
+        json_columns = [
+            c.name for c in table.columns if isinstance(c.type, JSON) and c.name in frame
+        ]
         write_csv(frame.assign(**{c: frame[c].map(json.dumps) for c in json_columns}), path)
         variables = ", ".join(f"@v{i}" for i in range(len(frame.columns)))
         assignments = ", ".join(f"`{c}` = NULLIF(@v{i}, '')" for i, c in enumerate(frame.columns))

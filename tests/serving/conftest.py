@@ -1,0 +1,114 @@
+"""A registry with a champion, a log store on MariaDB behind a cuttable proxy, and a started
+service: every serving test talks HTTP to a real server."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy.engine import make_url
+
+from advanced_mlops.data.generator import Generator
+from advanced_mlops.data.ingest import ingest_days
+from advanced_mlops.registry.promotion import promote
+from advanced_mlops.serving.service_runner import command
+from advanced_mlops.settings import Settings
+from advanced_mlops.store.engine import upgrade
+from advanced_mlops.training.job import train
+from tests.conftest import fast_settings, mariadb_database
+from tests.serving.tcp_proxy import TcpProxy
+
+BASE_DATE = date(2025, 1, 30)
+
+
+@dataclass
+class Stack:
+    settings: Settings  # direct connection, for the tests' own reads
+    proxy: TcpProxy
+    env: dict[str, str]  # what the service runs with: the log store through the proxy
+    versions: list[str]
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    home = tmp_path_factory.mktemp("serving")
+    with mariadb_database() as db_url:
+        settings = fast_settings(home, db_url, customers=900)
+        upgrade(db_url)
+        days = [BASE_DATE - timedelta(days=i) for i in range(30)][::-1]
+        ingest_days(db_url, Generator(customers=900), days, 7, lambda _: "stable", "tests")
+        first = train(settings, BASE_DATE).version
+        promote(settings, first, reason="tests", force=True)
+        second = train(settings, BASE_DATE).version
+        url = make_url(db_url)
+        proxy = TcpProxy(url.port or 3306, url.host or "127.0.0.1")
+        proxy.start()
+        proxied = url.set(port=proxy.port).render_as_string(hide_password=False)
+        env = {
+            **os.environ,
+            "MLOPS_HOME": str(home),
+            "MLOPS_DB_URL": proxied,
+            "MLFLOW_TRACKING_URI": settings.tracking_uri,
+            "MLOPS_SWAP_POLL_SECONDS": "1",
+            "MLOPS_LOG_RETRY_SECONDS": "0.5",
+            "MLOPS_LOG_FLUSH_SECONDS": "0.05",
+            "MLOPS_MAX_BATCH_RECORDS": "20",
+            "MLOPS_SERVE_WORKERS": "2",
+        }
+        yield Stack(settings, proxy, env, [first, second])
+        proxy.stop()
+
+
+class Server:
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._log = log.open("w")
+        self.process = subprocess.Popen(
+            command("127.0.0.1", self.port), env=env, stdout=self._log, stderr=subprocess.STDOUT
+        )
+        self._wait_ready()
+
+    def _wait_ready(self, timeout: float = 90) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"service exited with {self.process.returncode}")
+            try:
+                if httpx.get(f"{self.url}/readyz", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.3)
+        raise RuntimeError("service not ready in time")
+
+    def stop(self) -> int:
+        """SIGTERM, as an orchestrator does: the graceful path."""
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            return self.process.wait(timeout=60)
+        finally:
+            self._log.close()
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    running = Server(stack.env, tmp_path_factory.mktemp("logs") / "service.log")
+    yield running
+    running.stop()
