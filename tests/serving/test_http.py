@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
 from advanced_mlops import schema
+from advanced_mlops.serving.sample_requests import sample_requests as records
 from tests.serving.conftest import Server, Stack
-from tests.serving.payloads import records
 
 RECORD = records(1)[0]
 
@@ -117,3 +118,23 @@ def test_unparseable_bodies_get_a_400(server: Server, content: bytes, content_ty
     assert response.status_code == 400
     assert json.loads(response.text)["error"]
     assert post(server, "/predict", RECORD).status_code == 200
+
+
+def test_loadtest_runs_headless_and_writes_reports(
+    server: Server,
+    stack: Stack,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from tests.integration.cli import run
+
+    outcome = run(
+        monkeypatch, capsys, stack.env,
+        "loadtest", "--users", "4", "--duration", "3", "--host", server.url, "--wait", "0-0.2",
+    )  # fmt: skip
+    assert outcome.code == 0, outcome.err
+    report_dir = Path(outcome.out.split("reports:")[1].split()[0])
+    assert (report_dir / "report.html").stat().st_size > 1000
+    stats = (report_dir / "stats_stats.csv").read_text()
+    assert "/predict" in stats
+    assert "Aggregated" in stats

@@ -13,10 +13,10 @@ import httpx
 from sqlalchemy import func, select
 
 from advanced_mlops.registry.promotion import promote, rollback
+from advanced_mlops.serving.sample_requests import sample_requests as records
 from advanced_mlops.store.engine import connect
 from advanced_mlops.store.tables import prediction_log
 from tests.serving.conftest import Server, Stack
-from tests.serving.payloads import records
 
 RECORDS = records(50)
 

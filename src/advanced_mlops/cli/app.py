@@ -214,6 +214,27 @@ def serve(
 
 
 @app.command()
+def loadtest(
+    users: Annotated[int, typer.Option("--users", min=1, help="Simulated users.")] = 100,
+    duration: Annotated[int, typer.Option("--duration", min=1, help="Seconds.")] = 60,
+    host: Annotated[str, typer.Option("--host", help="Base URL of the service.")] = (
+        "http://127.0.0.1:3000"
+    ),
+    wait: Annotated[
+        str, typer.Option("--wait", help="Think time MIN-MAX seconds between a user's calls.")
+    ] = "1-5",
+) -> None:
+    """Headless locust run against a started service; writes CSV and HTML reports."""
+    from advanced_mlops.serving.loadtest import run_loadtest
+
+    result = run_loadtest(load_settings(), users, duration, host, wait)
+    render.console.print(render.records_table("load test", result.rows, result.columns))
+    render.console.print(f"reports: {result.report_dir}")
+    if result.failures:
+        raise typer.Exit(1)
+
+
+@app.command()
 def demo(
     days: Annotated[int, typer.Option("--days", help="Stable days before the drift.")] = 60,
     drift_days: Annotated[int, typer.Option("--drift-days", help="Drifted days.")] = 30,
