@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import argparse
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 
 import pandas as pd
-from sqlalchemy import create_engine, delete, insert, text
+from _common import MARIADB, fresh_database
+from sqlalchemy import delete, insert
 from sqlalchemy.dialects.mysql import insert as mysql_insert
 
 from advanced_mlops.data.cleaning import clean_batch
@@ -23,7 +21,7 @@ from advanced_mlops.data.generator import PERIOD_DAYS, Generator
 from advanced_mlops.data.ingest import arriving_labels
 from advanced_mlops.store import repository
 from advanced_mlops.store.bulk import to_records
-from advanced_mlops.store.engine import connect, get_engine, upgrade
+from advanced_mlops.store.engine import connect, get_engine
 from advanced_mlops.store.tables import customers, features, labels
 
 START = date(2025, 1, 1)
@@ -74,26 +72,10 @@ def row_by_row(url: str, days: Days) -> float:
     return time.perf_counter() - start
 
 
-@contextmanager
-def fresh_database(server_url: str) -> Iterator[str]:
-    """A new database with the store's schema, dropped afterwards."""
-    name = f"mlops_bench_{uuid.uuid4().hex[:8]}"
-    server = create_engine(server_url)
-    with server.begin() as conn:
-        conn.execute(text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4"))
-    url = f"{server_url}/{name}?charset=utf8mb4"
-    try:
-        upgrade(url)
-        yield url
-    finally:
-        with server.begin() as conn:
-            conn.execute(text(f"DROP DATABASE IF EXISTS `{name}`"))
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=100_000)
-    parser.add_argument("--server", default="mysql+pymysql://root@127.0.0.1:3306")
+    parser.add_argument("--server", default=MARIADB)
     args = parser.parse_args()
 
     days = make_days(args.rows)

@@ -59,6 +59,7 @@ class Settings(BaseSettings):
     log_mode: Literal["background", "sync"] = Field(
         "background", description="sync writes each log row in the request (the course's way)."
     )
+    access_log: bool = Field(False, description="BentoML's per-request access log lines.")
     log_batch_size: int = Field(500, ge=1)
     log_flush_seconds: float = Field(0.2, gt=0)
     log_retry_seconds: float = Field(1.0, gt=0)

@@ -18,6 +18,7 @@ from advanced_mlops import schema
 from advanced_mlops.errors import MlopsError
 from advanced_mlops.registry import mlflow_io
 from advanced_mlops.registry.rules import GateCheck, GateRules, champion_lineage, evaluate_gate
+from advanced_mlops.serving.predict import predict_records
 from advanced_mlops.settings import Settings
 from advanced_mlops.store import repository
 from advanced_mlops.store.engine import connect, require_current_schema
@@ -67,12 +68,12 @@ def newest_holdout(settings: Settings, base_date: date | None) -> tuple[date, pd
 
 
 def single_row_latency_ms(model: Any, rows: pd.DataFrame, calls: int = LATENCY_CALLS) -> float:
-    """p95 of the whole single-record path (feature prep + predict), as the service runs it."""
-    records = [rows.iloc[[i % len(rows)]] for i in range(calls)]
+    """p95 of the single-record path (feature prep + predict), as the service runs it."""
+    records = rows.to_dict("records")
     timings = []
-    for record in records:
+    for i in range(calls):
         start = time.perf_counter()
-        predict_proba(model, to_model_frame(record))
+        predict_records(model, [records[i % len(records)]])
         timings.append((time.perf_counter() - start) * 1000)
     return float(np.percentile(timings, 95))
 

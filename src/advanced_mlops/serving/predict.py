@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from advanced_mlops import schema
-from advanced_mlops.training.features import predict_proba, to_model_frame
+from advanced_mlops.training.features import model_rows, predict_proba
 
 
-def predict_records(model: Any, records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+def predict_records(model: Any, records: Sequence[Mapping[Any, Any]]) -> list[dict[str, Any]]:
     """One call to the model for all records; class and probabilities for each, in order."""
-    frame = to_model_frame(pd.DataFrame.from_records(records, columns=list(schema.FEATURES)))
-    proba = predict_proba(model, frame)
+    proba = predict_proba(model, model_rows(records))
     labels = np.asarray(schema.CLASSES)[proba.argmax(axis=1)]
     return [
         {

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
 import uuid
 from datetime import datetime
@@ -48,6 +49,9 @@ http = FastAPI()
     workers=SETTINGS.serve_workers,
     traffic={"timeout": 30},
     metrics={"enabled": True},
+    # Every answer is already a row of the prediction log (request id, latency): a second,
+    # per-request access log line costs ~10 % of the throughput and adds nothing.
+    logging={"access": {"enabled": SETTINGS.access_log}},
 )
 class CreditScoreService:
     def __init__(self) -> None:
@@ -67,6 +71,10 @@ class CreditScoreService:
         )
         self.writer.start()
         self.batcher = AdaptiveBatcher(self._score, max_batch_size=128, max_latency_ms=10_000)
+        # Everything loaded so far lives as long as the worker: keep it out of the cyclic GC,
+        # whose full passes over ~1M start-up objects otherwise stall requests for ~0.3 s.
+        gc.collect()
+        gc.freeze()
 
     @bentoml.on_shutdown
     def flush_log(self) -> None:

@@ -1,0 +1,169 @@
+"""The prediction service under load, against a baseline mode of the same service that writes each
+log row inside the request (the course's design). Same machine, same command, hey as the load.
+
+    uv run python bench/serve_bench.py [--duration 30]      # needs `hey` (apt-get install hey)
+
+For each mode (sync baseline, then background): start `mlops serve` (2 workers) on a fresh MariaDB
+log store, then
+  - saturation: 64 connections without think time for `duration` s -> requests/s, errors;
+  - fixed rate: 200 requests/s offered (20 connections x 10/s) for `duration` s -> p50/p95/p99;
+  - log completeness after each: rows in the log == successful requests.
+Only localhost traffic; every run is bounded in time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+import httpx
+from _common import fresh_database
+from sqlalchemy import func, select
+
+from advanced_mlops.data.generator import Generator
+from advanced_mlops.data.ingest import ingest_days
+from advanced_mlops.registry.promotion import promote
+from advanced_mlops.serving.sample_requests import sample_requests
+from advanced_mlops.serving.service_runner import command
+from advanced_mlops.settings import Settings
+from advanced_mlops.store.engine import connect
+from advanced_mlops.store.tables import prediction_log
+from advanced_mlops.training.job import train
+
+BASE = date(2025, 1, 30)
+PORT = 3311
+
+
+@dataclass
+class Run:
+    mode: str
+    test: str
+    rps: float
+    ok: int
+    errors: int
+    p50: float
+    p95: float
+    p99: float
+    logged: int = 0
+
+
+def prepare(home: Path, db_url: str) -> dict[str, str]:
+    """A champion in a local MLflow store; the environment the service runs with."""
+    settings = Settings(home=home, db_url=db_url, customers=900)
+    days = [BASE - timedelta(days=i) for i in range(30)][::-1]
+    ingest_days(db_url, Generator(customers=900), days, 7, lambda _: "stable", "bench")
+    promote(settings, train(settings, BASE).version, reason="benchmark", force=True)
+    return {
+        **os.environ,
+        "MLOPS_HOME": str(home),
+        "MLOPS_DB_URL": db_url,
+        "MLFLOW_TRACKING_URI": settings.tracking_uri,
+        "MLOPS_SERVE_WORKERS": "2",
+    }
+
+
+def hey(url: str, body: Path, duration: int, connections: int, rate: int | None) -> Run:
+    args = ["hey", "-z", f"{duration}s", "-c", str(connections), "-m", "POST",
+            "-T", "application/json", "-D", str(body)]  # fmt: skip
+    if rate:
+        args += ["-q", str(rate)]
+    out = subprocess.run([*args, url], capture_output=True, text=True, check=True).stdout
+    ok = sum(int(n) for n in re.findall(r"\[200\]\s+(\d+) responses", out))
+    statuses = sum(int(n) for n in re.findall(r"\[\d+\]\s+(\d+) responses", out))
+    failed = out.split("Error distribution:")[1] if "Error distribution:" in out else ""
+    errors = statuses - ok + sum(int(n) for n in re.findall(r"\[(\d+)\]", failed))
+
+    def pct(p: int) -> float:
+        found = re.search(rf"{p}%% in ([\d.]+) secs".replace("%%", "%"), out)
+        return float(found[1]) * 1000 if found else float("nan")
+
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    return Run("", "", float(rps[1]) if rps else 0.0, ok, errors, pct(50), pct(95), pct(99))
+
+
+def log_rows(db_url: str) -> int:
+    with connect(db_url) as conn:
+        return int(conn.scalar(select(func.count()).select_from(prediction_log)) or 0)
+
+
+def settle(db_url: str, expected: int, timeout: float = 30) -> int:
+    """Rows in the log once the background writer has caught up (or `timeout` passed)."""
+    deadline = time.monotonic() + timeout
+    rows = log_rows(db_url)
+    while rows < expected and time.monotonic() < deadline:
+        time.sleep(0.5)
+        rows = log_rows(db_url)
+    time.sleep(1)
+    return log_rows(db_url)
+
+
+def bench_mode(mode: str, env: dict[str, str], body: Path, duration: int, log: Path) -> list[Run]:
+    db_url = env["MLOPS_DB_URL"]
+    url = f"http://127.0.0.1:{PORT}"
+    with log.open("w") as out:
+        server = subprocess.Popen(
+            command("127.0.0.1", PORT), env={**env, "MLOPS_LOG_MODE": mode}, stdout=out,
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    try:
+        for _ in range(200):
+            try:
+                if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.5)
+        hey(f"{url}/predict", body, 3, 8, None)  # warm-up
+        runs = []
+        for test, connections, rate in (("saturation, 64 conn.", 64, None),
+                                         ("200 req/s offered", 20, 10)):  # fmt: skip
+            before = settle(db_url, 0, timeout=0)
+            run = hey(f"{url}/predict", body, duration, connections, rate)
+            run.mode, run.test = mode, test
+            run.logged = settle(db_url, before + run.ok) - before
+            runs.append(run)
+        return runs
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=60)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--duration", type=int, default=30)
+    args = parser.parse_args()
+    if shutil.which("hey") is None:
+        raise SystemExit("needs hey: apt-get install -y hey")
+
+    runs: list[Run] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        home = Path(tmp)
+        body = home / "body.json"
+        body.write_text(json.dumps(sample_requests(1)[0]))
+        for mode in ("sync", "background"):
+            with fresh_database() as db_url:
+                env = prepare(home / mode, db_url)
+                runs += bench_mode(mode, env, body, args.duration, home / f"{mode}.log")
+
+    print(f"{'mode':11} {'test':22} {'req/s':>8} {'ok':>7} {'errors':>6} {'p50 ms':>7} "
+          f"{'p95 ms':>7} {'p99 ms':>7} {'log rows':>8} {'lost':>5}")  # fmt: skip
+    for r in runs:
+        print(f"{r.mode:11} {r.test:22} {r.rps:8.1f} {r.ok:7d} {r.errors:6d} {r.p50:7.1f} "
+              f"{r.p95:7.1f} {r.p99:7.1f} {r.logged:8d} {r.ok - r.logged:5d}")  # fmt: skip
+    sync, background = runs[0], runs[2]
+    print(f"saturation: {background.rps:.0f} req/s vs {sync.rps:.0f} baseline = "
+          f"{background.rps / sync.rps:.1f}x (targets: >= 3x and >= 400 req/s)")  # fmt: skip
+    print(f"p99 at 200 req/s offered: {runs[3].p99:.1f} ms (target < 50 ms)")
+
+
+if __name__ == "__main__":
+    main()
