@@ -25,11 +25,18 @@ def client(settings: Settings) -> Any:
     """An MlflowClient on the configured tracking URI (also set as the process default)."""
     _quiet()
     import mlflow
-    from mlflow import MlflowClient
 
     mlflow.set_tracking_uri(settings.tracking_uri)
     mlflow.set_registry_uri(settings.tracking_uri)
-    return MlflowClient(settings.tracking_uri, settings.tracking_uri)
+    return _client(settings.tracking_uri)
+
+
+@cache
+def _client(tracking_uri: str) -> Any:
+    """One client per URI, reused: the service asks the registry every few seconds."""
+    from mlflow import MlflowClient
+
+    return MlflowClient(tracking_uri, tracking_uri)
 
 
 def experiment_id(settings: Settings) -> str:

@@ -2,7 +2,7 @@
 
 - the champion is loaded once per worker at start and swapped when the alias moves;
 - `/predict` and `/predict_batch` validate with pydantic (a 400 names each bad field);
-- concurrent requests share model calls (BentoML's adaptive dispatcher, see batching.py);
+- concurrent requests share model calls (adaptive batching, see batching.py);
 - every answer is logged by a background writer (or, in `sync` mode, inside the request).
 """
 
@@ -70,7 +70,7 @@ class CreditScoreService:
             on_event=lambda outcome, rows: LOG_ROWS.labels(outcome=outcome).inc(rows),
         )
         self.writer.start()
-        self.batcher = AdaptiveBatcher(self._score, max_batch_size=128, max_latency_ms=10_000)
+        self.batcher = AdaptiveBatcher(self._score, max_batch_size=128)
         # Everything loaded so far lives as long as the worker: keep it out of the cyclic GC,
         # whose full passes over ~1M start-up objects otherwise stall requests for ~0.3 s.
         gc.collect()
@@ -79,7 +79,6 @@ class CreditScoreService:
     @bentoml.on_shutdown
     def flush_log(self) -> None:
         """Graceful shutdown: everything answered reaches the database or the spool."""
-        self.batcher.shutdown()
         self.watcher.stop()
         self.writer.close()
 
