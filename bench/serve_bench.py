@@ -5,8 +5,8 @@ log row inside the request (the course's design). Same machine, same command, he
 
 For each mode (sync baseline, then background): start `mlops serve` (2 workers) on a fresh MariaDB
 log store, then
-  - saturation: 64 connections without think time for `duration` s -> requests/s, errors;
   - fixed rate: 200 requests/s offered (20 connections x 10/s) for `duration` s -> p50/p95/p99;
+  - saturation: 64 connections without think time for `duration` s -> requests/s, errors;
   - log completeness after each: rows in the log == successful requests.
 Only localhost traffic; every run is bounded in time.
 """
@@ -122,10 +122,13 @@ def bench_mode(mode: str, env: dict[str, str], body: Path, duration: int, log: P
                     break
             except httpx.HTTPError:
                 time.sleep(0.5)
-        hey(f"{url}/predict", body, 3, 8, None)  # warm-up
+        hey(f"{url}/predict", body, 5, 8, None)  # warm-up
+        time.sleep(10)  # let the co-located MariaDB finish flushing the set-up's writes
         runs = []
-        for test, connections, rate in (("saturation, 64 conn.", 64, None),
-                                         ("200 req/s offered", 20, 10)):  # fmt: skip
+        # The fixed rate first: after a saturation run the co-located MariaDB is still flushing
+        # tens of thousands of rows, which would be measured as the service's latency.
+        for test, connections, rate in (("200 req/s offered", 20, 10),
+                                         ("saturation, 64 conn.", 64, None)):  # fmt: skip
             before = settle(db_url, 0, timeout=0)
             run = hey(f"{url}/predict", body, duration, connections, rate)
             run.mode, run.test = mode, test
@@ -140,6 +143,7 @@ def bench_mode(mode: str, env: dict[str, str], body: Path, duration: int, log: P
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--duration", type=int, default=30)
+    parser.add_argument("--modes", default="sync,background", help="Comma-separated.")
     args = parser.parse_args()
     if shutil.which("hey") is None:
         raise SystemExit("needs hey: apt-get install -y hey")
@@ -149,7 +153,7 @@ def main() -> None:
         home = Path(tmp)
         body = home / "body.json"
         body.write_text(json.dumps(sample_requests(1)[0]))
-        for mode in ("sync", "background"):
+        for mode in args.modes.split(","):
             with fresh_database() as db_url:
                 env = prepare(home / mode, db_url)
                 runs += bench_mode(mode, env, body, args.duration, home / f"{mode}.log")
@@ -159,10 +163,12 @@ def main() -> None:
     for r in runs:
         print(f"{r.mode:11} {r.test:22} {r.rps:8.1f} {r.ok:7d} {r.errors:6d} {r.p50:7.1f} "
               f"{r.p95:7.1f} {r.p99:7.1f} {r.logged:8d} {r.ok - r.logged:5d}")  # fmt: skip
-    sync, background = runs[0], runs[2]
+    if len(runs) < 4:
+        return
+    sync, background = runs[1], runs[3]
     print(f"saturation: {background.rps:.0f} req/s vs {sync.rps:.0f} baseline = "
           f"{background.rps / sync.rps:.1f}x (targets: >= 3x and >= 400 req/s)")  # fmt: skip
-    print(f"p99 at 200 req/s offered: {runs[3].p99:.1f} ms (target < 50 ms)")
+    print(f"p99 at 200 req/s offered: {runs[2].p99:.1f} ms (target < 50 ms)")
 
 
 if __name__ == "__main__":

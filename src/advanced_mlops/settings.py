@@ -61,7 +61,7 @@ class Settings(BaseSettings):
     )
     access_log: bool = Field(False, description="BentoML's per-request access log lines.")
     log_batch_size: int = Field(500, ge=1)
-    log_flush_seconds: float = Field(0.2, gt=0)
+    log_flush_seconds: float = Field(1.0, gt=0, description="Longest a row waits in memory.")
     log_retry_seconds: float = Field(1.0, gt=0)
 
     @model_validator(mode="after")
