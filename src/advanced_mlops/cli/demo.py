@@ -109,7 +109,9 @@ def run_demo(base: Settings, days: int, drift_days: int) -> None:
         f"finished in {time.perf_counter() - started:.0f} s. Explore the runs with:"
     )
     render.console.print(
-        f"  uv run mlflow ui --backend-store-uri {settings.tracking_uri}", highlight=False
+        f"  uv run mlflow ui --backend-store-uri {settings.tracking_uri}",
+        highlight=False,
+        soft_wrap=True,  # one line, so it can be copied
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from advanced_mlops.errors import MlopsError
@@ -89,7 +89,7 @@ def set_version_tags(settings: Settings, version: str, tags: dict[str, Any]) -> 
         mlflow_client.set_model_version_tag(settings.model_name, version, key, str(value))
 
 
-@cache
+@lru_cache(maxsize=4)
 def _load(tracking_uri: str, name: str, version: str) -> Any:
     import mlflow.catboost
 
@@ -97,6 +97,6 @@ def _load(tracking_uri: str, name: str, version: str) -> Any:
 
 
 def load_model(settings: Settings, version: str) -> Any:
-    """The CatBoost model of a version; cached, since a version never changes."""
+    """The CatBoost model of a version; the last few are cached, since a version never changes."""
     client(settings)
     return _load(settings.tracking_uri, settings.model_name, version)
