@@ -138,3 +138,24 @@ def test_loadtest_runs_headless_and_writes_reports(
     stats = (report_dir / "stats_stats.csv").read_text()
     assert "/predict" in stats
     assert "Aggregated" in stats
+
+
+def metric(server: Server, name: str) -> float:
+    text = httpx.get(f"{server.url}/metrics").text
+    return sum(float(line.split()[-1]) for line in text.splitlines() if line.startswith(name + " "))
+
+
+def test_concurrent_requests_share_model_calls(server: Server) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    calls, scored = (
+        metric(server, "model_call_records_count"),
+        metric(server, "model_call_records_sum"),
+    )
+    bodies = records(50)
+    with ThreadPoolExecutor(32) as pool:
+        statuses = list(pool.map(lambda b: post(server, "/predict", b).status_code, bodies * 8))
+    assert statuses == [200] * 400
+    new_calls = metric(server, "model_call_records_count") - calls
+    assert metric(server, "model_call_records_sum") - scored == 400
+    assert new_calls < 400  # some requests were answered by the same model call

@@ -34,6 +34,11 @@ LOG_ROWS = bentoml.metrics.Counter(
     documentation="Prediction-log rows by outcome: logged (to the database), spooled, replayed.",
     labelnames=["outcome"],
 )
+MODEL_CALL_RECORDS = bentoml.metrics.Histogram(
+    name="model_call_records",
+    documentation="Records scored per model call: above 1 when concurrent requests share a call.",
+    buckets=(1, 2, 4, 8, 16, 32, 64, 128),
+)
 MODEL_SWAPS = bentoml.metrics.Counter(
     name="champion_swaps", documentation="Times the served model changed without a restart."
 )
@@ -88,6 +93,7 @@ class CreditScoreService:
     def _score(self, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """One model call for a merged batch; each result names the version that answered."""
         champion = self.watcher.current
+        MODEL_CALL_RECORDS.observe(len(records))
         return [
             {**result, "model_version": champion.version}
             for result in predict_records(champion.model, records)
