@@ -6,6 +6,7 @@ one source of truth. Secrets stay inside URLs and are only ever shown masked (se
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Literal
 
@@ -34,6 +35,9 @@ class Settings(BaseSettings):
     customers: int = Field(3000, ge=30, description="Size of the simulated customer population.")
     dirt_rate: float = Field(0.05, ge=0.0, le=0.5, description="Share of cells made dirty.")
     label_delay_days: int = Field(7, ge=0, le=90, description="Days until a label arrives.")
+    scenario: str = Field("stable", description="Simulator scenario for scheduled ingestion.")
+    scenario_start: date | None = Field(None, description="First day of that scenario.")
+    source_csv: Path | None = Field(None, description="Scheduled ingestion reads this CSV.")
 
     # Training
     train_window_days: int = Field(120, ge=7, description="Labels older than this are ignored.")

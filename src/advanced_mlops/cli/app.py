@@ -9,7 +9,8 @@ from typing import Annotated
 import typer
 
 from advanced_mlops.cli import render
-from advanced_mlops.cli.options import build_source, date_range, parse_date, scenario_label
+from advanced_mlops.cli.options import build_source, date_range, parse_date
+from advanced_mlops.data.sources import scenario_of
 from advanced_mlops.errors import MlopsError
 from advanced_mlops.settings import load_settings, masked_url
 
@@ -70,7 +71,7 @@ def ingest(
         source,
         days_to_load,
         settings.label_delay_days,
-        scenario_label(source),
+        scenario_of(source),
         source_name,
     )
     rows = sum(r.feature_rows for r in results)

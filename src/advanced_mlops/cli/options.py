@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 
-from advanced_mlops.data.generator import Generator
-from advanced_mlops.data.scenarios import parse_scenario
-from advanced_mlops.data.sources import CsvSource, Source
+from advanced_mlops.data import sources
+from advanced_mlops.data.sources import Source
 from advanced_mlops.errors import MlopsError
 from advanced_mlops.settings import Settings
 
@@ -29,18 +27,6 @@ def date_range(start: date, days: int) -> list[date]:
 def build_source(
     settings: Settings, scenario: str, scenario_start: str | None, csv: Path | None
 ) -> tuple[Source, str]:
-    """The generator (with its scenario) or a CSV file, and a name for the lineage."""
+    """The command's --scenario/--scenario-start/--csv, checked, as a source."""
     start = parse_date(scenario_start, "--scenario-start") if scenario_start else None
-    chosen = parse_scenario(scenario, start)
-    if csv is not None:
-        return CsvSource(csv), f"csv:{csv}"
-    generator = Generator(settings.seed, settings.customers, settings.dirt_rate, chosen)
-    return generator, f"generator:seed={settings.seed}"
-
-
-def scenario_label(source: Source) -> Callable[[date], str]:
-    """Which scenario a source produced on each day (`csv` for a file)."""
-    if isinstance(source, Generator):
-        scenario = source.scenario
-        return lambda day: scenario.effective(day).value
-    return lambda _day: "csv"
+    return sources.build_source(settings, scenario, start, csv)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
@@ -10,7 +11,10 @@ from typing import Protocol
 
 import pandas as pd
 
+from advanced_mlops.data.generator import Generator
+from advanced_mlops.data.scenarios import parse_scenario
 from advanced_mlops.errors import MlopsError
+from advanced_mlops.settings import Settings
 
 
 class Source(Protocol):
@@ -41,3 +45,29 @@ class CsvSource:
     def batch(self, day: date) -> pd.DataFrame:
         dates = pd.to_datetime(self.frame["date"], errors="coerce").dt.date
         return self.frame[dates == day].reset_index(drop=True)
+
+
+def build_source(
+    settings: Settings, scenario: str, scenario_start: date | None, csv: Path | None
+) -> tuple[Source, str]:
+    """The CSV file when given, else the simulator with its scenario; and a name for lineage."""
+    if csv is not None:
+        return CsvSource(csv), f"csv:{csv}"
+    chosen = parse_scenario(scenario, scenario_start)
+    generator = Generator(settings.seed, settings.customers, settings.dirt_rate, chosen)
+    return generator, f"generator:seed={settings.seed}"
+
+
+def source_from_settings(settings: Settings) -> Source:
+    """The source the scheduled pipelines read: MLOPS_SOURCE_CSV, else MLOPS_SCENARIO."""
+    return build_source(settings, settings.scenario, settings.scenario_start, settings.source_csv)[
+        0
+    ]
+
+
+def scenario_of(source: Source) -> Callable[[date], str]:
+    """Which scenario a source produced on each day (`csv` for a file)."""
+    if isinstance(source, Generator):
+        scenario = source.scenario
+        return lambda day: scenario.effective(day).value
+    return lambda _day: "csv"

@@ -1,0 +1,37 @@
+"""Daily ingestion: check the logical date's raw batch, then replace that day in the feature
+store, and mark the feature-store asset updated (which schedules `continuous_training`)."""
+
+from __future__ import annotations
+
+from airflow.sdk import Asset, dag, task
+
+from advanced_mlops.orchestration.defaults import DEFAULT_ARGS, FEATURE_STORE_URI, START_DATE
+
+FEATURE_STORE = Asset(FEATURE_STORE_URI)
+
+
+@dag(
+    schedule="@daily",
+    start_date=START_DATE,
+    catchup=True,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    tags=["mlops", "features"],
+)
+def feature_ingestion() -> None:
+    @task
+    def check_contract(ds: str | None = None) -> int:
+        from advanced_mlops.orchestration.tasks import check_raw_contract
+
+        return check_raw_contract(str(ds))
+
+    @task(outlets=[FEATURE_STORE])
+    def ingest(ds: str | None = None) -> dict[str, int]:
+        from advanced_mlops.orchestration.tasks import ingest as ingest_day
+
+        return ingest_day(str(ds))
+
+    check_contract() >> ingest()
+
+
+feature_ingestion()

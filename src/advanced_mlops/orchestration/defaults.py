@@ -1,0 +1,46 @@
+"""Defaults shared by every DAG: owner, retries with backoff, a failure line (and webhook)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import urllib.request
+from datetime import datetime, timedelta
+from typing import Any
+
+log = logging.getLogger("advanced_mlops.dags")
+
+START_DATE = datetime.fromisoformat(os.environ.get("MLOPS_DAGS_START", "2025-01-01"))
+FEATURE_STORE_URI = "mlops://feature_store/features"
+CHAMPION_URI = "mlops://registry/credit_score_classifier/champion"
+
+
+def on_failure(context: dict[str, Any]) -> None:
+    """One clear line in the task log, and a POST to MLOPS_ALERT_WEBHOOK when it is set."""
+    ti = context.get("task_instance")
+    line = (
+        f"FAILED {getattr(ti, 'dag_id', '?')}.{getattr(ti, 'task_id', '?')} "
+        f"for {context.get('logical_date')}: {context.get('exception')}"
+    )
+    log.error(line)
+    if url := os.environ.get("MLOPS_ALERT_WEBHOOK"):
+        request = urllib.request.Request(
+            url,
+            data=json.dumps({"text": line}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        try:
+            urllib.request.urlopen(request, timeout=5).close()
+        except OSError as exc:
+            log.warning("alert webhook failed: %s", exc)
+
+
+DEFAULT_ARGS: dict[str, Any] = {
+    "owner": "mlops",
+    "retries": 2,
+    "retry_delay": timedelta(seconds=30),
+    "retry_exponential_backoff": True,
+    "max_retry_delay": timedelta(minutes=10),
+    "on_failure_callback": on_failure,
+}
