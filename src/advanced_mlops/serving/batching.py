@@ -30,7 +30,6 @@ class AdaptiveBatcher:
         self.max_batch_size = max_batch_size
         self._waiting: list[tuple[Records, asyncio.Future[Records]]] = []
         self._draining = False
-        self.batch_sizes: list[int] = []  # the last 100 merged batch sizes, for tests and metrics
 
     async def __call__(self, records: Records) -> Records:
         future: asyncio.Future[Records] = asyncio.get_running_loop().create_future()
@@ -45,7 +44,6 @@ class AdaptiveBatcher:
             while self._waiting:
                 jobs = self._next_jobs()
                 merged = [record for records, _ in jobs for record in records]
-                self.batch_sizes = [*self.batch_sizes[-99:], len(merged)]
                 try:
                     results = await asyncio.to_thread(self._score, merged)
                 except Exception as exc:  # every caller gets the error, none hangs

@@ -66,10 +66,6 @@ class LogWriter:
         self._stopping.set()
         self._thread.join(timeout)
 
-    @property
-    def queued(self) -> int:
-        return self._queue.qsize()
-
     def _count(self, kind: str, rows: int) -> None:
         self.counts[kind] += rows
         self.on_event(kind, rows)
