@@ -3,6 +3,8 @@ store, and mark the feature-store asset updated (which schedules `continuous_tra
 
 from __future__ import annotations
 
+from typing import Any
+
 from airflow.sdk import Asset, dag, task
 
 from advanced_mlops.orchestration.defaults import DEFAULT_ARGS, FEATURE_STORE_URI, START_DATE
@@ -26,10 +28,12 @@ def feature_ingestion() -> None:
         return check_raw_contract(str(ds))
 
     @task(outlets=[FEATURE_STORE])
-    def ingest(ds: str | None = None) -> dict[str, int]:
+    def ingest(ds: str | None = None, outlet_events: Any = None) -> dict[str, int]:
         from advanced_mlops.orchestration.tasks import ingest as ingest_day
 
-        return ingest_day(str(ds))
+        rows = ingest_day(str(ds))
+        outlet_events[FEATURE_STORE].extra = {"day": ds, **rows}  # training's base date
+        return rows
 
     check_contract() >> ingest()
 

@@ -27,6 +27,11 @@ class Settings(BaseSettings):
     mlflow_tracking_uri: str | None = Field(
         None, alias="MLFLOW_TRACKING_URI", description="MLflow store; default SQLite in home."
     )
+    airflow_conn_id: str | None = Field(
+        None,
+        description="Inside Airflow tasks, reach the store through this Airflow connection "
+        "(AIRFLOW_CONN_<ID>) instead of MLOPS_DB_URL.",
+    )
     experiment_name: str = "credit_score"
     model_name: str = "credit_score_classifier"
 

@@ -1,6 +1,6 @@
 import pytest
 
-from advanced_mlops.registry.rules import GateRules, champion_lineage, evaluate_gate
+from advanced_mlops.registry.rules import GateRules, champion_lineage, evaluate_gate, verdict
 
 RULES = GateRules(min_macro_f1=0.6, max_f1_drop=0.01, min_class_recall=0.4, max_latency_ms=20)
 
@@ -52,3 +52,11 @@ def test_champion_lineage_pushes_promotions_and_pops_rollbacks() -> None:
     ]
     assert champion_lineage(events) == ["1", "2"]
     assert champion_lineage([*events, {"event": "rollback", "version": "1"}]) == ["1"]
+
+
+def test_the_verdict_names_each_failed_rule_with_its_figures() -> None:
+    checks = evaluate_gate(figures(f1=0.70), figures(f1=0.72), latency_ms=25, rules=RULES)
+    assert verdict(checks) == (
+        "failed macro_f1_vs_champion (0.7, needs >= 0.71), latency_p95_ms (25, needs <= 20)"
+    )
+    assert verdict(evaluate_gate(figures(), None, 5, RULES)) == "passed every rule"

@@ -37,8 +37,11 @@ def test_every_task_has_owner_retries_and_the_dag_tags(dagbag) -> None:  # type:
 
 def test_training_branches_to_promote_or_keep(dagbag) -> None:  # type: ignore[no-untyped-def]
     dag = dagbag.dags["continuous_training"]
-    assert dag.task_dict["gate"].downstream_task_ids == {"promote", "keep_champion"}
-    assert dag.task_dict["train"].downstream_task_ids >= {"gate"}
+    assert dag.task_dict["decide"].downstream_task_ids == {"promote", "keep_champion"}
+    assert dag.task_dict["base_date"].downstream_task_ids == {"snapshot"}
+    assert dag.task_dict["snapshot"].downstream_task_ids == {"train", "gate"}
+    assert dag.task_dict["train"].downstream_task_ids == {"gate"}
+    assert dag.task_dict["gate"].downstream_task_ids == {"decide", "promote", "keep_champion"}
     ingestion = dagbag.dags["feature_ingestion"]
     assert ingestion.task_dict["check_contract"].downstream_task_ids == {"ingest"}
 

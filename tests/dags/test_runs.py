@@ -35,7 +35,9 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
         settings = fast_settings(home, url, customers=900)
         yield {
             "MLOPS_HOME": str(home),
-            "MLOPS_DB_URL": url,
+            # Tasks reach the store only through the Airflow connection; MLOPS_DB_URL stays unset.
+            "AIRFLOW_CONN_MLOPS_STORE": url,
+            "MLOPS_AIRFLOW_CONN_ID": "mlops_store",
             "MLFLOW_TRACKING_URI": settings.tracking_uri,
             "MLOPS_CUSTOMERS": "900",
             "MLOPS_MAX_ITERATIONS": "120",
@@ -45,42 +47,98 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
         }
 
 
+def use_environment(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("MLOPS_DB_URL", raising=False)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+
+
 def run_dag(dag_id: str, day: date) -> str:
+    return run_dag_tasks(dag_id, day)[0]
+
+
+def run_dag_tasks(dag_id: str, day: date) -> tuple[str, dict[str, tuple[str, int]]]:
+    """The run's state and each task's (state, try number)."""
     from airflow.dag_processing.dagbag import DagBag
+    from airflow.utils.session import create_session
 
     dag = DagBag(dag_folder=str(DAGS)).dags[dag_id]
     run = dag.test(logical_date=datetime(day.year, day.month, day.day, tzinfo=UTC))
-    return str(run.state)
+    with create_session() as session:
+        tasks = {
+            ti.task_id: (str(ti.state), ti.try_number)
+            for ti in run.get_task_instances(session=session)
+        }
+    return str(run.state), tasks
 
 
 def test_ingestion_runs_are_idempotent_per_logical_date(
     airflow_db: None, store: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for key, value in store.items():
-        monkeypatch.setenv(key, value)
+    use_environment(store, monkeypatch)
     days = [date(2025, 1, 10), date(2025, 1, 11), date(2025, 1, 12)]
     assert [run_dag("feature_ingestion", d) for d in days] == ["success"] * 3
-    with connect(store["MLOPS_DB_URL"]) as conn:
+    with connect(store["AIRFLOW_CONN_MLOPS_STORE"]) as conn:
         counts = repository.table_counts(conn)
         stored = set(repository.ingested_days(conn)["date"])
     assert stored == set(days)
     assert counts["features"] > 60
     assert run_dag("feature_ingestion", days[1]) == "success"
-    with connect(store["MLOPS_DB_URL"]) as conn:
+    with connect(store["AIRFLOW_CONN_MLOPS_STORE"]) as conn:
         assert repository.table_counts(conn) == counts
+
+
+def test_a_contract_breaking_day_fails_at_once_and_writes_nothing(
+    airflow_db: None, store: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    use_environment(store, monkeypatch)
+    broken, next_day = date(2025, 1, 20), date(2025, 1, 21)
+    with connect(store["AIRFLOW_CONN_MLOPS_STORE"]) as conn:
+        before = repository.table_counts(conn)
+    monkeypatch.setenv("MLOPS_SCENARIO", "schema_break")
+    monkeypatch.setenv("MLOPS_SCENARIO_START", broken.isoformat())
+    state, tasks = run_dag_tasks("feature_ingestion", broken)
+    assert state == "failed"
+    assert tasks["check_contract"] == ("failed", 1), "a broken contract is not retried"
+    assert tasks["ingest"][0] == "upstream_failed"
+    with connect(store["AIRFLOW_CONN_MLOPS_STORE"]) as conn:
+        assert repository.table_counts(conn) == before
+        assert repository.day_counts(conn, broken)["features"] == 0
+    monkeypatch.setenv("MLOPS_SCENARIO", "stable")
+    assert run_dag("feature_ingestion", next_day) == "success"
+    with connect(store["AIRFLOW_CONN_MLOPS_STORE"]) as conn:
+        assert repository.day_counts(conn, next_day)["features"] > 0
 
 
 def test_training_run_trains_gates_and_promotes(
     airflow_db: None, store: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for key, value in store.items():
-        monkeypatch.setenv(key, value)
+    use_environment(store, monkeypatch)
     base = date(2025, 2, 10)
     days = [base - timedelta(days=i) for i in range(30)][::-1]
-    ingest_days(store["MLOPS_DB_URL"], Generator(customers=900), days, 7, lambda _: "stable", "t")
+    ingest_days(
+        store["AIRFLOW_CONN_MLOPS_STORE"],
+        Generator(customers=900),
+        days,
+        7,
+        lambda _: "stable",
+        "t",
+    )
     assert run_dag("continuous_training", base) == "success"
-    settings = fast_settings(Path(store["MLOPS_HOME"]), store["MLOPS_DB_URL"])
+    settings = fast_settings(Path(store["MLOPS_HOME"]), store["AIRFLOW_CONN_MLOPS_STORE"])
     assert mlflow_io.alias_version(settings, mlflow_io.CHAMPION) == "1"
-    with connect(store["MLOPS_DB_URL"]) as conn:
+    with connect(store["AIRFLOW_CONN_MLOPS_STORE"]) as conn:
         events = [h["event"] for h in repository.read_history(conn, settings.model_name)]
     assert events == ["gate", "promote"]
+
+    # A refusal is not a failure: the run succeeds, the champion stays, the history says why.
+    monkeypatch.setenv("MLOPS_GATE_MIN_MACRO_F1", "0.99")
+    state, tasks = run_dag_tasks("continuous_training", base)
+    assert state == "success"
+    assert tasks["keep_champion"][0] == "success"
+    assert tasks["promote"][0] == "skipped"
+    assert mlflow_io.alias_version(settings, mlflow_io.CHAMPION) == "1"
+    with connect(store["AIRFLOW_CONN_MLOPS_STORE"]) as conn:
+        refusal = repository.read_history(conn, settings.model_name)[-1]
+    assert (refusal["event"], refusal["version"], refusal["passed"]) == ("gate", "2", False)
+    assert refusal["reason"].startswith("failed macro_f1 (")

@@ -17,7 +17,7 @@ from advanced_mlops.contracts.suites import SuiteName
 from advanced_mlops.contracts.validate import validate
 from advanced_mlops.data.cleaning import clean_batch, to_category, to_text
 from advanced_mlops.data.sources import Source
-from advanced_mlops.errors import MlopsError
+from advanced_mlops.errors import ContractError, MlopsError
 from advanced_mlops.store import repository
 from advanced_mlops.store.engine import connect, require_current_schema
 
@@ -56,16 +56,23 @@ def arriving_labels(raw: pd.DataFrame, arrival: date) -> pd.DataFrame:
     return labels.drop_duplicates(["customer_id", "label_date"], keep="last")
 
 
+def check_raw_batch(raw: pd.DataFrame, day: date) -> None:
+    """Refuse an empty day (MlopsError) or one that breaks the raw-batch contract."""
+    if raw.empty:
+        raise MlopsError(f"--date {day}: the source has no rows for this day; nothing stored")
+    report = validate(raw, SuiteName.RAW_BATCH)
+    if not report.success:
+        raise ContractError(
+            f"batch of {day} breaks its contract, nothing stored: {report.summary()}"
+        )
+
+
 def prepare_day(
     source: Source, day: date, label_delay_days: int, scenario_of: Callable[[date], str]
 ) -> DayBatch:
     """Fetch, check and clean one day; raises MlopsError when the day must be refused."""
     raw = source.batch(day)
-    if raw.empty:
-        raise MlopsError(f"--date {day}: the source has no rows for this day; nothing stored")
-    report = validate(raw, SuiteName.RAW_BATCH)
-    if not report.success:
-        raise MlopsError(f"batch of {day} breaks its contract, nothing stored: {report.summary()}")
+    check_raw_batch(raw, day)
     label_raw = source.batch(day - timedelta(days=label_delay_days))
     return DayBatch(
         day=day,

@@ -17,7 +17,13 @@ import pandas as pd
 from advanced_mlops import schema
 from advanced_mlops.errors import MlopsError
 from advanced_mlops.registry import mlflow_io
-from advanced_mlops.registry.rules import GateCheck, GateRules, champion_lineage, evaluate_gate
+from advanced_mlops.registry.rules import (
+    GateCheck,
+    GateRules,
+    champion_lineage,
+    evaluate_gate,
+    verdict,
+)
 from advanced_mlops.serving.predict import predict_records
 from advanced_mlops.settings import Settings
 from advanced_mlops.store import repository
@@ -43,6 +49,11 @@ class GateResult:
     @property
     def passed(self) -> bool:
         return all(c.passed for c in self.checks)
+
+    @property
+    def verdict(self) -> str:
+        """One line that says why: the failed rules with their figures, or that all passed."""
+        return verdict(self.checks)
 
 
 def rules_from(settings: Settings) -> GateRules:
@@ -112,7 +123,6 @@ def _record_verdict(settings: Settings, result: GateResult) -> None:
             **{f"gate.{k}": v for k, v in figures.items()},
         },
     )
-    failed = [c.name for c in result.checks if not c.passed]
     with connect(settings.store_url, write=True) as conn:
         repository.record_event(
             conn,
@@ -123,7 +133,7 @@ def _record_verdict(settings: Settings, result: GateResult) -> None:
                 "from_version": result.champion,
                 "passed": result.passed,
                 "forced": False,
-                "reason": "passed every rule" if result.passed else "failed " + ", ".join(failed),
+                "reason": result.verdict,
                 "details": {
                     "base_date": result.base_date.isoformat(),
                     "holdout_rows": result.holdout_rows,

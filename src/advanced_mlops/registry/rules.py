@@ -57,6 +57,15 @@ def evaluate_gate(
     return checks
 
 
+def verdict(checks: list[GateCheck]) -> str:
+    failed = [c for c in checks if not c.passed]
+    if not failed:
+        return "passed every rule"
+    return "failed " + ", ".join(
+        f"{c.name} ({c.observed:.4g}, needs {c.rule} {c.threshold:.4g})" for c in failed
+    )
+
+
 def champion_lineage(events: list[dict[str, object]]) -> list[str]:
     """The stack of champions the history implies: a promotion pushes, a rollback pops."""
     stack: list[str] = []

@@ -10,12 +10,13 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 from sqlalchemy import select
 
 from advanced_mlops import schema
 from advanced_mlops.contracts.suites import SuiteName
 from advanced_mlops.contracts.validate import validate
-from advanced_mlops.errors import MlopsError
+from advanced_mlops.errors import ContractError, MlopsError
 from advanced_mlops.registry import mlflow_io
 from advanced_mlops.settings import Settings
 from advanced_mlops.store import repository
@@ -48,12 +49,11 @@ def fit_config(settings: Settings) -> FitConfig:
     )
 
 
-def train(
-    settings: Settings,
-    base_date: date,
-    on_trial: Callable[[Trial], None] = lambda _: None,
-) -> TrainResult:
-    """Train on what the store knew on `base_date` and register the model as a new version."""
+def build_snapshot(settings: Settings, base_date: date) -> pd.DataFrame:
+    """The point-in-time snapshot as known on `base_date`, contract-checked, then stored.
+
+    Its own step so that a DAG can fail at the contract before any training starts.
+    """
     require_current_schema(settings.store_url)
     with connect(settings.store_url, write=True) as conn:
         snapshot = snapshot_at(conn, base_date, settings.train_window_days)
@@ -63,19 +63,42 @@ def train(
             )
         report = validate(snapshot, SuiteName.TRAINING_SNAPSHOT)
         if not report.success:
-            raise MlopsError(f"training snapshot of {base_date} refused: {report.summary()}")
+            raise ContractError(f"training snapshot of {base_date} refused: {report.summary()}")
         repository.replace_snapshot(conn, base_date, snapshot)
-        scenarios = sorted(
-            set(
-                conn.scalars(
-                    select(ingestions.c.scenario).where(
-                        ingestions.c.date.between(
-                            base_date - timedelta(days=settings.train_window_days), base_date
-                        )
-                    )
-                )
-            )
+    return snapshot
+
+
+def stored_snapshot(settings: Settings, base_date: date) -> pd.DataFrame:
+    """The snapshot `build_snapshot` stored for `base_date` (what a later DAG task trains on)."""
+    with connect(settings.store_url) as conn:
+        snapshot = repository.read_snapshot(conn, base_date)
+    if snapshot.empty:
+        raise MlopsError(f"--base-date {base_date}: no stored snapshot; build it first")
+    return snapshot
+
+
+def _scenarios(settings: Settings, base_date: date) -> list[str]:
+    window_start = base_date - timedelta(days=settings.train_window_days)
+    with connect(settings.store_url) as conn:
+        query = select(ingestions.c.scenario).where(
+            ingestions.c.date.between(window_start, base_date)
         )
+        return sorted(set(conn.scalars(query)))
+
+
+def train(
+    settings: Settings,
+    base_date: date,
+    on_trial: Callable[[Trial], None] = lambda _: None,
+    snapshot: pd.DataFrame | None = None,
+) -> TrainResult:
+    """Train on what the store knew on `base_date` and register the model as a new version.
+
+    `snapshot` is one `build_snapshot` already made and stored; without it, it is built here.
+    """
+    if snapshot is None:
+        snapshot = build_snapshot(settings, base_date)
+    scenarios = _scenarios(settings, base_date)
     split = time_split(snapshot, settings.valid_days, settings.holdout_days)
     best, trials = tune(split.train, split.valid, fit_config(settings), on_trial=on_trial)
     proba = predict_proba(best.model, to_model_frame(split.holdout))
