@@ -73,6 +73,41 @@ class Settings(BaseSettings):
     log_flush_seconds: float = Field(1.0, gt=0, description="Longest a row waits in memory.")
     log_retry_seconds: float = Field(1.0, gt=0)
 
+    # Monitoring (mlops monitor) and the retraining rule
+    monitor_experiment_name: str = Field(
+        "credit_score_monitoring", description="MLflow experiment of the daily reports."
+    )
+    monitor_reference_days: int = Field(
+        14, ge=1, description="The reference is the newest N label days of the training snapshot."
+    )
+    monitor_chunk_rows: int = Field(50_000, ge=100, description="Log rows read at a time.")
+    monitor_min_rows: int = Field(50, ge=1, description="Predictions a day needs to judge drift.")
+    monitor_psi_threshold: float = Field(
+        0.2, gt=0, description="PSI (bias-corrected) at which a numeric or text feature drifts."
+    )
+    monitor_cramers_v_threshold: float = Field(
+        0.2, gt=0, le=1, description="Cramér's V (bias-corrected) at which a category drifts."
+    )
+    monitor_important_features: int = Field(
+        8, ge=1, description="Drift counts on the champion's N most important features."
+    )
+    monitor_min_drifted_features: int = Field(2, ge=1)
+    monitor_drift_days: int = Field(2, ge=1, description="Consecutive drifting days to retrain.")
+    monitor_min_labelled: int = Field(
+        200, ge=1, description="Labelled predictions needed to judge live performance."
+    )
+    monitor_performance_days: int = Field(
+        3, ge=1, description="Prediction days (newest with labels) live performance is judged on."
+    )
+    monitor_min_macro_f1: float = Field(0.62, ge=0, le=1, description="Live macro-F1 floor.")
+    monitor_cooldown_days: int = Field(7, ge=0, description="Days between two retrain triggers.")
+    monitor_max_missing_increase: float = Field(
+        0.2, ge=0, le=1, description="Missing share above the reference's that breaks a day."
+    )
+    monitor_max_out_of_range: float = Field(
+        0.05, ge=0, le=1, description="Share of out-of-range or unknown values that breaks a day."
+    )
+
     @model_validator(mode="after")
     def _fill_embedded_defaults(self) -> Settings:
         if self.db_url is None:
@@ -98,6 +133,10 @@ class Settings(BaseSettings):
     @property
     def spool_dir(self) -> Path:
         return (self.home / "spool").resolve()
+
+    @property
+    def monitoring_dir(self) -> Path:
+        return (self.home / "monitoring").resolve()
 
 
 def masked_url(url: str) -> str:

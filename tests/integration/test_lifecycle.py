@@ -31,8 +31,8 @@ def test_continuous_training_lifecycle(
 
     code, out, _ = mlops("db", "upgrade")
     assert code == 0
-    assert "upgraded from empty to revision 0001" in out
-    assert "already at revision 0001" in mlops("db", "upgrade")[1]
+    assert "upgraded from empty to revision 0002" in out
+    assert "already at revision 0002" in mlops("db", "upgrade")[1]
 
     code, out, err = mlops("ingest", "--date", "2025-01-01", "--days", "36")
     assert code == 0, err

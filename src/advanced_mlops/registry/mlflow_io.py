@@ -100,3 +100,26 @@ def load_model(settings: Settings, version: str) -> Any:
     """The CatBoost model of a version; the last few are cached, since a version never changes."""
     client(settings)
     return _load(settings.tracking_uri, settings.model_name, version)
+
+
+def registered_versions(settings: Settings) -> set[str]:
+    """Every version number of the model in the registry."""
+    found = client(settings).search_model_versions(f"name='{settings.model_name}'")
+    return {str(v.version) for v in found}
+
+
+@lru_cache(maxsize=16)
+def _load_json(tracking_uri: str, run_id: str, path: str) -> Any:
+    import mlflow.artifacts
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return mlflow.artifacts.load_dict(f"runs:/{run_id}/{path}")
+    except (MlflowException, OSError):
+        return None
+
+
+def version_json_artifact(settings: Settings, version: str, path: str) -> Any:
+    """A JSON artifact of the run that made `version`, or None when that run has none."""
+    entry = model_version(settings, version)
+    return _load_json(settings.tracking_uri, str(entry.run_id), path)

@@ -11,7 +11,8 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from datetime import datetime
 from typing import Any
 
 import pandas as pd
@@ -24,6 +25,29 @@ from advanced_mlops.store.tables import prediction_log
 log = logging.getLogger(__name__)
 
 LOG_COLUMNS = [c.name for c in prediction_log.columns if c.name != "id"]
+
+
+def log_row(
+    record: Mapping[str, Any],
+    answer: Mapping[str, Any],
+    request_id: str,
+    latency_ms: float,
+    created_at: datetime,
+) -> dict[str, Any]:
+    """The prediction-log row of one answer (`predict_records` result plus `model_version`)."""
+    probabilities = answer["probabilities"]
+    return {
+        "request_id": request_id,
+        "customer_id": record["customer_id"],
+        "features": {k: v for k, v in record.items() if k != "customer_id"},
+        "prediction": answer["credit_score"],
+        "prob_poor": probabilities["Poor"],
+        "prob_standard": probabilities["Standard"],
+        "prob_good": probabilities["Good"],
+        "model_version": answer["model_version"],
+        "latency_ms": round(latency_ms, 3),
+        "created_at": created_at,
+    }
 
 
 def write_rows(db_url: str, rows: list[dict[str, Any]], *, replace: bool = False) -> None:

@@ -21,7 +21,7 @@ from pydantic import Field
 
 from advanced_mlops.serving.batching import AdaptiveBatcher
 from advanced_mlops.serving.champion import ChampionWatcher
-from advanced_mlops.serving.log_writer import LogWriter, write_rows
+from advanced_mlops.serving.log_writer import LogWriter, log_row, write_rows
 from advanced_mlops.serving.predict import predict_records
 from advanced_mlops.serving.schemas import BatchPrediction, CreditRecord, Metadata, Prediction
 from advanced_mlops.serving.spool import Spool
@@ -150,16 +150,6 @@ class CreditScoreService:
             probabilities=result["probabilities"],
             model_version=result["model_version"],
         )
-        row = {
-            "request_id": prediction.request_id,
-            "customer_id": prediction.customer_id,
-            "features": {k: v for k, v in record.items() if k != "customer_id"},
-            "prediction": prediction.credit_score,
-            "prob_poor": prediction.probabilities["Poor"],
-            "prob_standard": prediction.probabilities["Standard"],
-            "prob_good": prediction.probabilities["Good"],
-            "model_version": prediction.model_version,
-            "latency_ms": round((time.perf_counter() - started) * 1000, 3),
-            "created_at": datetime.now(),
-        }
+        latency_ms = (time.perf_counter() - started) * 1000
+        row = log_row(record, result, prediction.request_id, latency_ms, datetime.now())
         return prediction, row

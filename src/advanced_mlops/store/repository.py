@@ -17,6 +17,8 @@ from advanced_mlops.store.tables import (
     features,
     ingestions,
     labels,
+    monitoring_decisions,
+    monitoring_metrics,
     promotion_history,
     training_snapshots,
 )
@@ -145,3 +147,33 @@ def read_history(conn: Connection, model_name: str) -> list[dict[str, Any]]:
         .order_by(promotion_history.c.id)
     )
     return [dict(row) for row in conn.execute(query).mappings()]
+
+
+def replace_monitoring_day(
+    conn: Connection, day: date, metrics: list[dict[str, Any]], decision: Mapping[str, Any]
+) -> None:
+    """Make `day` hold exactly these metric rows and this decision (a re-run replaces them)."""
+    now = datetime.now().replace(microsecond=0)
+    conn.execute(delete(monitoring_metrics).where(monitoring_metrics.c.day == day))
+    conn.execute(delete(monitoring_decisions).where(monitoring_decisions.c.day == day))
+    if metrics:
+        conn.execute(
+            insert(monitoring_metrics), [{**m, "day": day, "computed_at": now} for m in metrics]
+        )
+    conn.execute(insert(monitoring_decisions).values(day=day, decided_at=now, **decision))
+
+
+def read_decisions(conn: Connection, since: date, before: date) -> list[dict[str, Any]]:
+    """Monitoring decisions of the days in [since, before), oldest first."""
+    query = (
+        select(monitoring_decisions)
+        .where(monitoring_decisions.c.day >= since, monitoring_decisions.c.day < before)
+        .order_by(monitoring_decisions.c.day)
+    )
+    return [dict(row) for row in conn.execute(query).mappings()]
+
+
+def read_monitoring_metrics(conn: Connection, day: date) -> pd.DataFrame:
+    query = select(monitoring_metrics).where(monitoring_metrics.c.day == day)
+    columns = list(monitoring_metrics.c.keys())
+    return pd.DataFrame(conn.execute(query).mappings().all(), columns=columns)

@@ -129,3 +129,32 @@ promotion_history = Table(
     Column("reason", Text, nullable=False),
     Column("details", JSON),
 )
+
+monitoring_metrics = Table(
+    "monitoring_metrics",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("day", Date, nullable=False),
+    Column("metric", String(32), nullable=False),
+    Column("subject", String(64), nullable=False),  # a feature, a class, or "" for the day
+    Column("value", Double, nullable=False),
+    Column("threshold", Double),
+    Column("flagged", Boolean),
+    Column("model_version", String(16)),
+    Column("computed_at", DateTime, nullable=False),
+    UniqueConstraint("day", "metric", "subject"),
+)
+
+monitoring_decisions = Table(
+    "monitoring_decisions",
+    metadata,
+    Column("day", Date, primary_key=True),
+    Column("status", String(24), nullable=False),
+    Column("retrain", Boolean, nullable=False),
+    Column("model_version", String(16)),
+    Column("reasons", JSON, nullable=False),
+    Column("details", JSON),
+    Column("report_path", String(512)),
+    Column("mlflow_run_id", String(64)),
+    Column("decided_at", DateTime, nullable=False),
+)

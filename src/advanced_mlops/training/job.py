@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import select
 
@@ -17,6 +18,7 @@ from advanced_mlops import schema
 from advanced_mlops.contracts.suites import SuiteName
 from advanced_mlops.contracts.validate import validate
 from advanced_mlops.errors import ContractError, MlopsError
+from advanced_mlops.monitoring.reference import ARTIFACT_PATH, ReferenceProfile, build_reference
 from advanced_mlops.registry import mlflow_io
 from advanced_mlops.settings import Settings
 from advanced_mlops.store import repository
@@ -26,7 +28,7 @@ from advanced_mlops.training.features import predict_proba, to_model_frame
 from advanced_mlops.training.metrics import classification_metrics, confusion_matrix_plot
 from advanced_mlops.training.model import FitConfig, Trial, feature_importances, tune
 from advanced_mlops.training.snapshot import class_shares, data_hash, snapshot_at
-from advanced_mlops.training.split import time_split
+from advanced_mlops.training.split import newest_window, time_split
 
 
 @dataclass(frozen=True)
@@ -113,8 +115,27 @@ def train(
         "label_to": str(snapshot["label_date"].max()),
         **{f"rows_{k}": v for k, v in rows.items()},
     }
-    run_id, version = _log_to_mlflow(settings, best, trials, metrics, lineage, split, proba)
+    reference = monitoring_reference(settings, snapshot, best.model, base_date)
+    run_id, version = _log_to_mlflow(
+        settings, best, trials, metrics, lineage, split, proba, reference
+    )
     return TrainResult(version, run_id, metrics, best.params, rows, digest)
+
+
+def monitoring_reference(
+    settings: Settings, snapshot: pd.DataFrame, model: Any, base_date: date
+) -> ReferenceProfile:
+    """What monitoring compares traffic with: the newest label days of the snapshot, the model's
+    predictions on them and its feature importances."""
+    rows = snapshot[newest_window(snapshot, settings.monitor_reference_days)]
+    predicted = np.asarray(schema.CLASSES)[predict_proba(model, to_model_frame(rows)).argmax(1)]
+    importances = feature_importances(model)
+    return build_reference(
+        rows,
+        predicted.tolist(),
+        dict(zip(importances["feature"], importances["importance"], strict=True)),
+        base_date,
+    )
 
 
 def _log_to_mlflow(
@@ -125,6 +146,7 @@ def _log_to_mlflow(
     lineage: dict[str, Any],
     split: Any,
     holdout_proba: Any,
+    reference: ReferenceProfile,
 ) -> tuple[str, str]:
     import catboost
     import mlflow
@@ -164,6 +186,7 @@ def _log_to_mlflow(
                 )
             )
             mlflow.log_artifacts(tmp, artifact_path="evaluation")
+        mlflow.log_dict(reference.model_dump(mode="json"), ARTIFACT_PATH)
         info = mlflow.catboost.log_model(
             best.model,
             name="model",

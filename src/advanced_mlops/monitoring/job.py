@@ -1,0 +1,253 @@
+"""`mlops monitor --date D`: one day of the prediction log against the champion's reference.
+
+Reads (streamed), measures, decides, writes the report, then stores the day's metrics and
+decision in one transaction (a re-run replaces them). The DAG calls `monitor_day` and branches on
+`result.decision.retrain`, putting `result.decision.reasons` into the triggered run's note.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from advanced_mlops.monitoring.aggregate import (
+    DayCounts,
+    labelled_confusion,
+    rows_per_version,
+    stream_day,
+)
+from advanced_mlops.monitoring.decision import (
+    Decision,
+    DecisionRules,
+    Evidence,
+    PastDecision,
+    decide,
+)
+from advanced_mlops.monitoring.drift import FeatureDrift
+from advanced_mlops.monitoring.measure import evidence as build_evidence
+from advanced_mlops.monitoring.measure import prediction_drift
+from advanced_mlops.monitoring.performance import (
+    LivePerformance,
+    from_confusion,
+    performance_window,
+)
+from advanced_mlops.monitoring.quality import FeatureQuality, QualityLimits
+from advanced_mlops.monitoring.reference import ARTIFACT_PATH, ReferenceProfile
+from advanced_mlops.registry import mlflow_io
+from advanced_mlops.settings import Settings
+from advanced_mlops.store import repository
+from advanced_mlops.store.engine import connect, require_current_schema
+
+
+@dataclass(frozen=True)
+class MonitoringResult:
+    day: date
+    model_version: str | None  # the champion monitored
+    rows_by_version: dict[str, int]  # every log row of the day, known versions or not
+    counts: DayCounts  # the rows monitored (written by registered versions)
+    drift: list[FeatureDrift]
+    prediction_drift: FeatureDrift | None
+    quality: list[FeatureQuality]
+    performance: LivePerformance | None
+    decision: Decision
+    reference: ReferenceProfile | None = None
+    report_path: Path | None = None
+    run_id: str | None = None
+
+    @property
+    def rows(self) -> int:
+        return self.counts.rows
+
+
+def rules_from(settings: Settings) -> DecisionRules:
+    return DecisionRules(
+        min_rows=settings.monitor_min_rows,
+        min_labelled=settings.monitor_min_labelled,
+        min_macro_f1=settings.monitor_min_macro_f1,
+        important_features=settings.monitor_important_features,
+        min_drifted_features=settings.monitor_min_drifted_features,
+        drift_days=settings.monitor_drift_days,
+        cooldown_days=settings.monitor_cooldown_days,
+    )
+
+
+def limits_from(settings: Settings) -> QualityLimits:
+    return QualityLimits(settings.monitor_max_missing_increase, settings.monitor_max_out_of_range)
+
+
+def champion_reference(settings: Settings) -> tuple[str | None, ReferenceProfile | None, str]:
+    """(champion version, its reference profile, the problem when either is missing)."""
+    champion = mlflow_io.alias_version(settings, mlflow_io.CHAMPION)
+    if champion is None:
+        return None, None, f"model {settings.model_name!r} has no champion to monitor"
+    raw = mlflow_io.version_json_artifact(settings, champion, ARTIFACT_PATH)
+    if raw is None:
+        return (
+            champion,
+            None,
+            (
+                f"champion v{champion} has no monitoring reference ({ARTIFACT_PATH}; trained "
+                "before monitoring existed): retrain and promote a model"
+            ),
+        )
+    return champion, ReferenceProfile.model_validate(raw), ""
+
+
+def monitor_day(settings: Settings, day: date, *, report: bool = True) -> MonitoringResult:
+    """Monitor `day`, store its metrics and decision, write (and log) its report."""
+    require_current_schema(settings.store_url)
+    rules = rules_from(settings)
+    champion, reference, problem = champion_reference(settings)
+    known = mlflow_io.registered_versions(settings)
+    look_back = day - timedelta(days=max(rules.drift_days, rules.cooldown_days) + 1)
+    first, last = performance_window(
+        day, settings.label_delay_days, settings.monitor_performance_days
+    )
+    with connect(settings.store_url) as conn:
+        by_version = rows_per_version(conn, day)
+        monitored = sorted(v for v in by_version if v in known)
+        counts = DayCounts()
+        if reference is not None and monitored:
+            counts = stream_day(
+                conn, day, monitored, champion or "", reference, settings.monitor_chunk_rows
+            )
+        performance = None
+        if champion is not None:
+            confusion = labelled_confusion(conn, first, last, day, champion)
+            performance = from_confusion(confusion, first, last)
+        history = [
+            PastDecision(
+                row["day"],
+                row["status"],
+                row["model_version"],
+                bool((row["details"] or {}).get("drifting", False)),
+            )
+            for row in repository.read_decisions(conn, look_back, day)
+        ]
+
+    problems = [problem] if problem else []
+    unknown = {v: n for v, n in by_version.items() if v not in known}
+    notes: list[str] = []
+    if unknown:
+        listed = ", ".join(f"v{v}: {n}" for v, n in sorted(unknown.items()))
+        line = f"log rows from model versions the registry does not know were left out ({listed})"
+        (notes if monitored else problems).append(line)
+    if reference is None:
+        evidence = Evidence(day, champion, counts.rows, problems)
+        quality: list[FeatureQuality] = []
+    else:
+        evidence, quality = build_evidence(
+            day,
+            champion,
+            counts,
+            reference,
+            performance,
+            psi_threshold=settings.monitor_psi_threshold,
+            v_threshold=settings.monitor_cramers_v_threshold,
+            limits=limits_from(settings),
+            important_features=settings.monitor_important_features,
+            problems=problems,
+        )
+    decision = decide(evidence, history, rules)
+    if notes:
+        decision = dataclasses.replace(decision, reasons=[*decision.reasons, *notes])
+    result = MonitoringResult(
+        day=day,
+        model_version=champion,
+        rows_by_version=by_version,
+        counts=counts,
+        drift=evidence.drift,
+        prediction_drift=prediction_drift(counts, reference, settings.monitor_psi_threshold)
+        if reference is not None
+        else None,
+        quality=quality,
+        performance=performance,
+        decision=decision,
+        reference=reference,
+    )
+    if report:
+        from advanced_mlops.monitoring.report import log_report, write_report
+
+        with connect(settings.store_url) as conn:
+            past = repository.read_decisions(conn, day - timedelta(days=30), day)
+        path = write_report(result, past, settings.monitoring_dir / day.isoformat())
+        run_id = log_report(settings, result, path.parent)
+        result = dataclasses.replace(result, report_path=path, run_id=run_id)
+    with connect(settings.store_url, write=True) as conn:
+        repository.replace_monitoring_day(conn, day, metric_rows(result), decision_row(result))
+    return result
+
+
+def metric_rows(result: MonitoringResult) -> list[dict[str, Any]]:
+    """One row per metric (and feature or class) of the day; NaN is left out."""
+    version = result.model_version
+    rows: list[dict[str, Any]] = [
+        _metric("rows", "", result.rows, version),
+        *(_metric("rows_by_version", v, n, v) for v, n in result.rows_by_version.items()),
+    ]
+    for d in [*result.drift, *([result.prediction_drift] if result.prediction_drift else [])]:
+        rows.append(
+            _metric(f"drift_{d.statistic}", d.feature, d.value, version, d.threshold, d.drifted)
+        )
+        if d.p_value is not None:
+            rows.append(_metric("drift_p_value", d.feature, d.p_value, version))
+    for q in result.quality:
+        rows.append(_metric("missing_rate", q.feature, q.missing_rate, version))
+        rows.append(_metric("out_of_range_rate", q.feature, q.out_of_range_rate, version))
+        if q.absent_rows:
+            rows.append(_metric("absent_rows", q.feature, q.absent_rows, version, flagged=True))
+    perf = result.performance
+    if perf is not None:
+        rows.append(_metric("labelled_rows", "", perf.rows, version))
+        if perf.macro_f1 is not None:
+            alarm = result.decision.checks.get("performance") == "alarm"
+            rows.append(_metric("live_macro_f1", "", perf.macro_f1, version, flagged=alarm))
+            for name, value in perf.recall.items():
+                rows.append(_metric("live_recall", name, value, version))
+    return [r for r in rows if not math.isnan(r["value"])]
+
+
+def _metric(
+    metric: str,
+    subject: str,
+    value: float,
+    version: str | None,
+    threshold: float | None = None,
+    flagged: bool | None = None,
+) -> dict[str, Any]:
+    return {
+        "metric": metric,
+        "subject": subject,
+        "value": float(value),
+        "threshold": threshold,
+        "flagged": flagged,
+        "model_version": version,
+    }
+
+
+def decision_row(result: MonitoringResult) -> dict[str, Any]:
+    decision, perf = result.decision, result.performance
+    return {
+        "status": decision.status,
+        "retrain": decision.retrain,
+        "model_version": result.model_version,
+        "reasons": decision.reasons,
+        "details": {
+            "checks": decision.checks,
+            "drifting": decision.drifting,
+            "drifted_features": decision.drifted_features,
+            "rows": result.rows,
+            "rows_by_version": result.rows_by_version,
+            "labelled_rows": perf.rows if perf else 0,
+            "macro_f1": perf.macro_f1 if perf else None,
+            "performance_window": [perf.first_day.isoformat(), perf.last_day.isoformat()]
+            if perf
+            else None,
+        },
+        "report_path": str(result.report_path) if result.report_path else None,
+        "mlflow_run_id": result.run_id,
+    }

@@ -1,0 +1,154 @@
+"""The champion's reference profile: what its inputs and outputs looked like in training.
+
+Saved with every model (an MLflow artifact of its run), so a day of traffic is always compared
+with the data of the model that served it. Numeric features keep fixed bin edges (deciles of the
+reference), so every day is counted into the same bins and no raw reference row is needed later.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from datetime import date
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel
+
+from advanced_mlops import schema
+
+ARTIFACT_PATH = "monitoring/reference.json"
+NUMERIC_BINS = 10
+NO_TOKEN = "none"  # a text feature that is missing (e.g. a customer without loans)
+_TOKEN_SPLIT = re.compile(r",\s*(?:and\s+)?|\s+and\s+")
+
+
+class NumericProfile(BaseModel):
+    edges: list[float]  # inner edges; bin i holds edges[i-1] <= x < edges[i]
+    shares: list[float]  # len(edges) + 1 shares of the non-missing values
+    missing: float
+
+
+class CategoryProfile(BaseModel):
+    shares: dict[str, float]  # over the allowed categories, of the non-missing values
+    missing: float
+
+
+class ReferenceProfile(BaseModel):
+    base_date: date
+    label_from: date
+    label_to: date
+    rows: int
+    numeric: dict[str, NumericProfile]
+    categorical: dict[str, CategoryProfile]
+    text: dict[str, CategoryProfile]  # token shares, over all tokens of the window
+    predicted: dict[str, float]  # the model's predicted-class shares on the reference rows
+    labels: dict[str, float]
+    importances: dict[str, float]  # the model's feature importances, summing to 1
+
+    def important_features(self, top: int) -> list[str]:
+        ranked = sorted(self.importances.items(), key=lambda item: -item[1])
+        return [name for name, _ in ranked[:top]]
+
+
+def tokens(text: object) -> list[str]:
+    """'Auto Loan, Payday Loan, and Student Loan' -> its loan types; missing -> ['none']."""
+    if text is None or text != text or not str(text).strip():
+        return [NO_TOKEN]
+    return [t.strip() for t in _TOKEN_SPLIT.split(str(text)) if t.strip()]
+
+
+def token_vocabulary(feature: str) -> tuple[str, ...]:
+    """The tokens a text feature is counted over; anything else counts as 'other'."""
+    known = schema.LOAN_TYPES if feature == "type_of_loan" else ()
+    return (*known, NO_TOKEN, "other")
+
+
+def numeric_edges(values: np.ndarray, bins: int = NUMERIC_BINS) -> list[float]:
+    """Decile edges of the reference, de-duplicated (integer features have fewer distinct cuts)."""
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        return []
+    cuts = np.quantile(finite, np.linspace(0, 1, bins + 1)[1:-1])
+    return [float(c) for c in np.unique(cuts)]
+
+
+def bin_counts(values: np.ndarray, edges: list[float]) -> np.ndarray:
+    """Counts of the non-missing values in the reference's bins."""
+    finite = values[np.isfinite(values)]
+    return np.bincount(np.searchsorted(edges, finite, side="right"), minlength=len(edges) + 1)
+
+
+def category_counts(values: Iterable[object], allowed: tuple[str, ...]) -> dict[str, int]:
+    """Counts over `allowed` plus 'other' for a value outside it; missing values are not counted."""
+    counts = dict.fromkeys((*allowed, "other"), 0)
+    for value in values:
+        if value is None or value != value:
+            continue
+        counts[value if value in counts and value != "other" else "other"] += 1
+    return counts
+
+
+def token_counts(values: Iterable[object], feature: str) -> dict[str, int]:
+    vocabulary = token_vocabulary(feature)
+    counts = dict.fromkeys(vocabulary, 0)
+    for value in values:
+        for token in tokens(value):
+            counts[token if token in counts else "other"] += 1
+    return counts
+
+
+def build_reference(
+    rows: pd.DataFrame,
+    predicted: Iterable[str],
+    importances: Mapping[str, float],
+    base_date: date,
+) -> ReferenceProfile:
+    """The profile of `rows` (cleaned features with labels) and the model's predictions on them."""
+    numeric = {}
+    for name in schema.NUMERIC_FEATURES:
+        values = rows[name].to_numpy(dtype=float)
+        edges = numeric_edges(values)
+        numeric[name] = NumericProfile(
+            edges=edges,
+            shares=_array_shares(bin_counts(values, edges)),
+            missing=float(np.isnan(values).mean()),
+        )
+    categorical = {
+        name: CategoryProfile(
+            shares=_dict_shares(category_counts(rows[name], allowed)),
+            missing=float(rows[name].isna().mean()),
+        )
+        for name, allowed in schema.CATEGORIES.items()
+    }
+    text = {
+        name: CategoryProfile(
+            shares=_dict_shares(token_counts(rows[name], name)),
+            missing=float(rows[name].isna().mean()),
+        )
+        for name in schema.TEXT_FEATURES
+    }
+    total = sum(importances.values()) or 1.0
+    label_dates = pd.to_datetime(rows["label_date"])
+    return ReferenceProfile(
+        base_date=base_date,
+        label_from=label_dates.min().date(),
+        label_to=label_dates.max().date(),
+        rows=len(rows),
+        numeric=numeric,
+        categorical=categorical,
+        text=text,
+        predicted=_dict_shares(category_counts(predicted, schema.CLASSES)),
+        labels=_dict_shares(category_counts(rows[schema.LABEL], schema.CLASSES)),
+        importances={k: float(v) / total for k, v in importances.items()},
+    )
+
+
+def _dict_shares(counts: Mapping[str, int]) -> dict[str, float]:
+    total = sum(counts.values())
+    return {k: (v / total if total else 0.0) for k, v in counts.items()}
+
+
+def _array_shares(counts: np.ndarray) -> list[float]:
+    total = counts.sum()
+    return [float(c / total) if total else 0.0 for c in counts]
