@@ -6,15 +6,23 @@ from __future__ import annotations
 from typing import Any
 
 from airflow.sdk import Asset, dag, task
+from airflow.sdk.definitions.timetables.interval import CronDataIntervalTimetable
 
-from advanced_mlops.orchestration.defaults import DEFAULT_ARGS, FEATURE_STORE_URI, START_DATE
+from advanced_mlops.orchestration.defaults import (
+    DEFAULT_ARGS,
+    END_DATE,
+    FEATURE_STORE_URI,
+    START_DATE,
+)
 
 FEATURE_STORE = Asset(FEATURE_STORE_URI)
 
 
 @dag(
-    schedule="@daily",
+    # A run for day D starts once D is over and ingests D's batch (logical date = D).
+    schedule=CronDataIntervalTimetable("@daily", timezone="UTC"),
     start_date=START_DATE,
+    end_date=END_DATE,
     catchup=True,
     max_active_runs=1,
     default_args=DEFAULT_ARGS,

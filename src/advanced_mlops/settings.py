@@ -32,6 +32,10 @@ class Settings(BaseSettings):
         description="Inside Airflow tasks, reach the store through this Airflow connection "
         "(AIRFLOW_CONN_<ID>) instead of MLOPS_DB_URL.",
     )
+    airflow_metadata_url: str | None = Field(
+        None,
+        description="Airflow's own metadata for `mlops airflow` (PostgreSQL); default SQLite.",
+    )
     experiment_name: str = "credit_score"
     model_name: str = "credit_score_classifier"
 

@@ -58,3 +58,21 @@ def test_a_dag_file_parses_in_under_a_second(path: Path) -> None:
     assert out.returncode == 0, out.stderr[-2000:]
     assert float(out.stdout.strip().splitlines()[-1]) < 1.0
     assert "pandas" not in out.stderr
+
+
+def test_ingestion_of_a_day_runs_once_the_day_is_over(dagbag) -> None:  # type: ignore[no-untyped-def]
+    """Catch-up from the start date: the run for day D has logical date D and starts at D+1."""
+    from datetime import timedelta
+
+    from airflow.serialization.encoders import coerce_to_core_timetable
+    from airflow.timetables.base import TimeRestriction
+
+    from advanced_mlops.orchestration.defaults import START_DATE
+
+    timetable = coerce_to_core_timetable(dagbag.dags["feature_ingestion"].timetable)
+    first = timetable.next_dagrun_info(
+        last_automated_data_interval=None,
+        restriction=TimeRestriction(earliest=START_DATE, latest=None, catchup=True),
+    )
+    assert first.logical_date == START_DATE
+    assert first.run_after == START_DATE + timedelta(days=1)

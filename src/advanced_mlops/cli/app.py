@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from advanced_mlops.cli import monitor, render
+from advanced_mlops.cli.airflow import airflow_app
 from advanced_mlops.cli.options import build_source, date_range, parse_date
 from advanced_mlops.data.sources import scenario_of
 from advanced_mlops.errors import MlopsError
@@ -26,6 +27,7 @@ contracts_app = typer.Typer(
 )
 app.add_typer(db_app, name="db")
 app.add_typer(contracts_app, name="contracts")
+app.add_typer(airflow_app, name="airflow")
 monitor.register(app)
 
 DateOption = Annotated[str, typer.Option("--date", help="Day to process, YYYY-MM-DD.")]

@@ -6,12 +6,25 @@ import json
 import logging
 import os
 import urllib.request
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 log = logging.getLogger("advanced_mlops.dags")
 
-START_DATE = datetime.fromisoformat(os.environ.get("MLOPS_DAGS_START", "2025-01-01"))
+
+def _midnight_utc(variable: str, day: str) -> datetime:
+    """Airflow wants aware datetimes; a day in the environment is that day's midnight UTC."""
+    try:
+        return datetime.combine(date.fromisoformat(day), time(), tzinfo=UTC)
+    except ValueError:
+        raise ValueError(f"{variable}: {day!r} is not a day (YYYY-MM-DD)") from None
+
+
+START_DATE = _midnight_utc("MLOPS_DAGS_START", os.environ.get("MLOPS_DAGS_START") or "2025-01-01")
+# The last logical date of the daily ingestion; unset, it goes on every day.
+END_DATE = (
+    _midnight_utc("MLOPS_DAGS_END", end) if (end := os.environ.get("MLOPS_DAGS_END")) else None
+)
 FEATURE_STORE_URI = "mlops://feature_store/features"
 CHAMPION_URI = "mlops://registry/credit_score_classifier/champion"
 
