@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -16,15 +14,9 @@ from advanced_mlops.registry import mlflow_io
 from advanced_mlops.store import repository
 from advanced_mlops.store.engine import connect, upgrade
 from tests.conftest import fast_settings, mariadb_database
-from tests.dags.conftest import DAGS
+from tests.dags.conftest import run_dag, run_dag_tasks, use_environment
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def airflow_db() -> None:
-    for command in (["db", "migrate"], ["dags", "reserialize"]):
-        subprocess.run([sys.executable, "-m", "airflow", *command], check=True, capture_output=True)
 
 
 @pytest.fixture(scope="module")
@@ -45,31 +37,6 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
             "MLOPS_GATE_MIN_MACRO_F1": "0.3",
             "MLOPS_GATE_MIN_CLASS_RECALL": "0.1",
         }
-
-
-def use_environment(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("MLOPS_DB_URL", raising=False)
-    for key, value in env.items():
-        monkeypatch.setenv(key, value)
-
-
-def run_dag(dag_id: str, day: date) -> str:
-    return run_dag_tasks(dag_id, day)[0]
-
-
-def run_dag_tasks(dag_id: str, day: date) -> tuple[str, dict[str, tuple[str, int]]]:
-    """The run's state and each task's (state, try number)."""
-    from airflow.dag_processing.dagbag import DagBag
-    from airflow.utils.session import create_session
-
-    dag = DagBag(dag_folder=str(DAGS)).dags[dag_id]
-    run = dag.test(logical_date=datetime(day.year, day.month, day.day, tzinfo=UTC))
-    with create_session() as session:
-        tasks = {
-            ti.task_id: (str(ti.state), ti.try_number)
-            for ti in run.get_task_instances(session=session)
-        }
-    return str(run.state), tasks
 
 
 def test_ingestion_runs_are_idempotent_per_logical_date(

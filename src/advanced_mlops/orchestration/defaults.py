@@ -32,9 +32,10 @@ CHAMPION_URI = "mlops://registry/credit_score_classifier/champion"
 def on_failure(context: dict[str, Any]) -> None:
     """One clear line in the task log, and a POST to MLOPS_ALERT_WEBHOOK when it is set."""
     ti = context.get("task_instance")
+    reason = " ".join(str(context.get("exception")).split())  # one line, even for tracebacks
     line = (
         f"FAILED {getattr(ti, 'dag_id', '?')}.{getattr(ti, 'task_id', '?')} "
-        f"for {context.get('logical_date')}: {context.get('exception')}"
+        f"for {context.get('logical_date')}: {reason}"
     )
     log.error(line)
     if url := os.environ.get("MLOPS_ALERT_WEBHOOK"):

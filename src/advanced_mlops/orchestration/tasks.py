@@ -142,3 +142,31 @@ def keep_champion(version: str, verdict: str) -> str | None:
     champion = mlflow_io.alias_version(task_settings(), mlflow_io.CHAMPION)
     log.info("kept champion v%s: challenger v%s %s", champion, version, verdict)
     return champion
+
+
+NOTE_LIMIT = 1000  # characters Airflow keeps of a run's note
+
+
+def monitor(day: str) -> dict[str, Any]:
+    """Monitor the logical date's predictions; the decision, its reasons and a run note."""
+    from advanced_mlops.monitoring.job import monitor_day
+
+    result = monitor_day(task_settings(), date.fromisoformat(day))
+    decision = result.decision
+    for reason in decision.reasons:
+        log.info("monitoring %s: %s", day, reason)
+    note = f"monitoring of {day} ({decision.status}): " + "; ".join(decision.reasons)
+    return {
+        "day": day,
+        "status": decision.status,
+        "retrain": decision.retrain,
+        "reasons": decision.reasons,
+        "note": note if len(note) <= NOTE_LIMIT else note[: NOTE_LIMIT - 1] + "…",
+    }
+
+
+def choose_retraining(result: dict[str, Any]) -> str:
+    """`retrain` when the rule fired, else `no_retrain`; the log says which and why."""
+    branch = "retrain" if result["retrain"] else "no_retrain"
+    log.info("%s: %s", branch, result["note"])
+    return branch
