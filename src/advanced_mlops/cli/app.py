@@ -8,8 +8,9 @@ from typing import Annotated
 
 import typer
 
-from advanced_mlops.cli import monitor, render
+from advanced_mlops.cli import monitor, render, summary
 from advanced_mlops.cli.airflow import airflow_app
+from advanced_mlops.cli.deploy import deploy_app
 from advanced_mlops.cli.options import build_source, date_range, parse_date
 from advanced_mlops.data.sources import scenario_of
 from advanced_mlops.errors import MlopsError
@@ -28,6 +29,7 @@ contracts_app = typer.Typer(
 app.add_typer(db_app, name="db")
 app.add_typer(contracts_app, name="contracts")
 app.add_typer(airflow_app, name="airflow")
+app.add_typer(deploy_app, name="deploy")
 monitor.register(app)
 
 DateOption = Annotated[str, typer.Option("--date", help="Day to process, YYYY-MM-DD.")]
@@ -94,6 +96,7 @@ def contracts_check(
     scenario: ScenarioOption = "stable",
     scenario_start: ScenarioStartOption = None,
     csv: CsvOption = None,
+    summaries: summary.SummaryOption = None,
 ) -> None:
     """Validate a day's data against its contracts; exits 1 when any expectation fails."""
     from advanced_mlops.contracts.run import check_day, parse_suites
@@ -107,6 +110,7 @@ def contracts_check(
         render.console.print(render.contract_table(report))
     for note in skipped:
         render.console.print(f"[yellow]skipped[/] {note}")
+    summary.write(summaries, summary.contracts_markdown(day, reports, skipped))
     if not all(r.success for r in reports):
         raise typer.Exit(1)
 
@@ -142,6 +146,7 @@ def gate(
     base_date: Annotated[
         str | None, typer.Option("--base-date", help="Judge on data known by this day.")
     ] = None,
+    summaries: summary.SummaryOption = None,
 ) -> None:
     """Compare a version with the champion on the newest holdout; exit 0 pass, 1 refusal."""
     from advanced_mlops.registry.promotion import gate as run_gate
@@ -149,6 +154,7 @@ def gate(
     day = parse_date(base_date, "--base-date") if base_date else None
     result = run_gate(load_settings(), version, day)
     render.console.print(render.gate_table(result))
+    summary.write(summaries, summary.gate_markdown(result))
     if not result.passed:
         raise typer.Exit(1)
 

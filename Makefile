@@ -1,0 +1,94 @@
+# Every step CI runs is one target here: .ci/run runs `make ci`, each GitHub workflow job runs
+# one of these targets, and tests/code/test_workflows.py keeps the three in step.
+# `make help` lists the targets.
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+INFRA := uv run --group infra
+# Compose v1 from Debian here; GitHub's runners have the v2 plugin (COMPOSE='docker compose').
+COMPOSE ?= docker-compose
+CI_HOME := $(CURDIR)/.mlops/ci
+
+# The generated sample the data and model checks run on: small (each check takes about a minute,
+# mostly one contract validation per ingested day) and labels after 2 days instead of 7, so that
+# few days hold a training window, a validation week and a holdout week.
+SAMPLE_START ?= 2025-01-01
+SAMPLE_END = $(shell date -d '$(SAMPLE_START) + $(SAMPLE_DAYS) days - 1 day' +%F)
+GATE_REPORT := $(CI_HOME)/model-gate/summary.md
+
+WORKFLOWS = $(wildcard .github/workflows/*.yml)
+DOCKERFILES = $(wildcard docker/*.Dockerfile)
+YAML_FILES = $(wildcard docker-compose.yml .devcontainer .github)
+
+# $(call when,FILES,CHECK,COMMAND): COMMAND once every one of FILES (globs) exists; until then a
+# note that CHECK is skipped (they are being written), so a missing file never passes silently.
+missing = $(strip $(foreach f,$(1),$(if $(wildcard $(f)),,$(f))))
+when = $(if $(call missing,$(1)),@echo "lint-infra: SKIPPED $(2): $(call missing,$(1)) not written yet",$(3))
+
+.PHONY: help ci lint test contracts model-gate dag-integrity lint-infra images-smoke deploy
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+ci: lint lint-infra contracts model-gate test ## what .ci/run runs after its set-up
+
+# mypy reads Airflow's types (orchestration/), so it runs where the airflow extra is installed.
+lint: ## ruff (lint and format) and mypy
+	uv run ruff check .
+	uv run ruff format --check .
+	uv run --extra airflow mypy
+
+# Integration tests call `mlops gate` in-process: keep their tables out of the job summary.
+test: export GITHUB_STEP_SUMMARY =
+test: ## the README's test command; pass options with PYTEST_ARGS='-k gate -x'
+	uv run --extra airflow pytest $(PYTEST_ARGS)
+
+# The contracts and the model gate run on embedded stores of their own, recreated each time.
+contracts model-gate: export MLOPS_HOME = $(CI_HOME)/$@
+contracts model-gate: export MLOPS_DB_URL = sqlite:///$(CI_HOME)/$@/store.db
+contracts model-gate: export MLFLOW_TRACKING_URI = sqlite:///$(CI_HOME)/$@/mlflow.db
+contracts model-gate: export MLOPS_LABEL_DELAY_DAYS = 2
+contracts model-gate: export GX_ANALYTICS_ENABLED = false
+contracts: export MLOPS_CUSTOMERS = 1200
+contracts: SAMPLE_DAYS = 14
+model-gate: export MLOPS_CUSTOMERS = 3000
+model-gate: export MLOPS_MAX_ITERATIONS = 150
+model-gate: SAMPLE_DAYS = 24
+
+contracts: ## data contracts on a generated sample; failures go to the job summary
+	rm -rf $(MLOPS_HOME)
+	uv run mlops db upgrade
+	uv run mlops contracts check --date $(SAMPLE_START) --suite raw_batch
+	uv run mlops ingest --date $(SAMPLE_START) --days $(SAMPLE_DAYS)
+	uv run mlops contracts check --date $(SAMPLE_END) --suite all
+
+# A fresh registry: the model `train` registers is version 1.
+model-gate: ## train on a generated sample and gate it; the verdict goes to the job summary
+	rm -rf $(MLOPS_HOME)
+	uv run mlops db upgrade
+	uv run mlops ingest --date $(SAMPLE_START) --days $(SAMPLE_DAYS)
+	uv run mlops train --base-date $(SAMPLE_END)
+	uv run mlops gate --version 1 --summary $(GATE_REPORT) $(addprefix --summary ,$(GITHUB_STEP_SUMMARY))
+
+dag-integrity: ## the DAG files import fast and clean, every task owned and retried
+	uv run --extra airflow pytest tests/dags/test_integrity.py
+
+lint-infra: ## actionlint, zizmor, hadolint, compose config, yamllint, bentoml build
+	$(call when,.github/workflows/*.yml,actionlint,$(INFRA) actionlint $(WORKFLOWS))
+	$(call when,.github/workflows/*.yml,zizmor,$(INFRA) zizmor --offline --min-severity medium $(WORKFLOWS))
+	$(call when,docker/*.Dockerfile,hadolint,$(INFRA) hadolint $(DOCKERFILES))
+	$(call when,docker-compose.yml docker/compose.lint.env,compose config,$(COMPOSE) --env-file docker/compose.lint.env -f docker-compose.yml config -q)
+	$(call when,.yamllint.yaml,yamllint,$(INFRA) yamllint --strict -c .yamllint.yaml $(YAML_FILES))
+	rm -rf $(CI_HOME)/bentoml
+	BENTOML_HOME=$(CI_HOME)/bentoml uv run bentoml build
+
+images-smoke: ## build both images and smoke-test them (docker/images-smoke.sh)
+	bash docker/images-smoke.sh
+
+# TAG goes through the environment unexpanded: neither make nor the shell evaluates any of it,
+# and `mlops deploy rollout` refuses anything that is not an image tag.
+deploy: export DEPLOY_TAG := $(value TAG)
+deploy: ## on the deploy host: make deploy TAG=v1.2.0 (rolls back when the smoke test fails)
+	uv run mlops deploy rollout --tag "$$DEPLOY_TAG" $(DEPLOY_ARGS)

@@ -1,0 +1,111 @@
+"""Markdown for a CI job summary or a pull-request comment: what the terminal tables say.
+
+The renderers are pure (result object in, markdown out) so the text a reviewer reads is tested;
+`write` appends, as GitHub expects of `$GITHUB_STEP_SUMMARY`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from advanced_mlops.contracts.validate import ContractReport
+from advanced_mlops.errors import MlopsError
+from advanced_mlops.registry.promotion import GateResult
+
+SummaryOption = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--summary",
+        envvar="GITHUB_STEP_SUMMARY",
+        help="Append a markdown report to this file (repeatable); default $GITHUB_STEP_SUMMARY.",
+        show_default=False,
+    ),
+]
+
+
+def cell(value: object) -> str:
+    """A table cell: pipes and line breaks would otherwise break the markdown table."""
+    return str(value).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+
+
+def table(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+    lines = [
+        "| " + " | ".join(header) + " |",
+        "|" + "|".join("---" for _ in header) + "|",
+        *("| " + " | ".join(cell(v) for v in row) + " |" for row in rows),
+    ]
+    return "\n".join(lines)
+
+
+def _figure(value: float | None) -> str:
+    return "-" if value is None else f"{value:.4f}"
+
+
+def _ok(passed: bool) -> str:
+    return "yes" if passed else "**NO**"
+
+
+def gate_markdown(result: GateResult) -> str:
+    """Challenger vs champion on the same holdout, every rule with its figure, and the verdict."""
+    mark = "✅ PASSED" if result.passed else "❌ REFUSED"
+    champion = f"champion v{result.champion}" if result.champion else "no champion yet"
+    champion_metrics = result.champion_metrics or {}
+    metrics = table(
+        ["metric", f"challenger v{result.version}", champion],
+        (
+            [name, _figure(value), _figure(champion_metrics.get(name))]
+            for name, value in result.challenger_metrics.items()
+        ),
+    )
+    rules = table(
+        ["rule", "observed", "threshold", "ok"],
+        (
+            [c.name, f"{c.observed:.4f}", f"{c.rule} {c.threshold:.4f}", _ok(c.passed)]
+            for c in result.checks
+        ),
+    )
+    return (
+        f"### Model gate: v{result.version} vs {champion}: {mark}\n\n"
+        f"On {result.holdout_rows} holdout rows known by {result.base_date}.\n\n"
+        f"{metrics}\n\n{rules}\n\n**Verdict:** {result.verdict}\n"
+    )
+
+
+def contracts_markdown(day: date, reports: Sequence[ContractReport], skipped: Sequence[str]) -> str:
+    """Each suite's verdict; the failed expectations of a failed suite, with what was observed."""
+    failed = [r for r in reports if not r.success]
+    verdict = "❌ FAILED" if failed else "✅ all passed"
+    lines = [f"### Data contracts on {day}: {verdict}", ""]
+    for report in reports:
+        state = f"{len(report.failures)} of {len(report.checks)} expectations failed"
+        if report.success:
+            state = f"all {len(report.checks)} expectations passed"
+        lines.append(f"- `{report.suite}` on {report.rows} rows: {state}")
+    lines.extend(f"- skipped {note}" for note in skipped)
+    for report in failed:
+        lines += [
+            "",
+            f"#### `{report.suite}`: failed expectations",
+            "",
+            table(
+                ["column", "expectation", "observed"],
+                ([c.column, c.expectation, c.observed] for c in report.failures),
+            ),
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def write(paths: Sequence[Path] | None, markdown: str) -> None:
+    """Append `markdown` to each path; an unwritable path is the user's to fix, in one line."""
+    for path in paths or ():
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with path.open("a", encoding="utf-8") as out:
+                out.write(markdown + "\n")
+        except OSError as exc:
+            raise MlopsError(f"--summary {path}: cannot write ({exc.strerror or exc})") from None
