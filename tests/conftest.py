@@ -24,6 +24,13 @@ START = date(2025, 1, 1)
 SMALL = {"customers": 600, "max_iterations": 120, "early_stopping_rounds": 20}
 
 
+@pytest.fixture(autouse=True)
+def _no_tracking_uri_from_earlier_tests(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`mlflow.set_tracking_uri` also exports MLFLOW_TRACKING_URI, which Settings reads: without
+    this, one test's MLflow store would become the next test's default."""
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+
+
 def fast_settings(home: Path, db_url: str | None = None, **overrides: object) -> Settings:
     """Settings for tests: a small population and short training, everything under `home`."""
     values: dict[str, object] = {"home": home, **SMALL, **overrides}

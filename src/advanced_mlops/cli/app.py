@@ -246,13 +246,24 @@ def loadtest(
 
 @app.command()
 def demo(
-    days: Annotated[int, typer.Option("--days", help="Stable days before the drift.")] = 60,
-    drift_days: Annotated[int, typer.Option("--drift-days", help="Drifted days.")] = 30,
+    history_days: Annotated[
+        int, typer.Option("--history-days", min=30, help="Days ingested before the first model.")
+    ] = 60,
+    stable_days: Annotated[
+        int, typer.Option("--stable-days", min=0, help="Monitored days before any drift.")
+    ] = 10,
+    covariate_days: Annotated[
+        int, typer.Option("--covariate-days", min=0, help="Days of covariate drift alone.")
+    ] = 25,
+    concept_days: Annotated[
+        int, typer.Option("--concept-days", min=1, help="Days of concept drift on top of it.")
+    ] = 15,
 ) -> None:
-    """The whole lifecycle on embedded stores under MLOPS_HOME/demo (recreated each run)."""
-    from advanced_mlops.cli.demo import run_demo
+    """The continuous-training loop on embedded stores under MLOPS_HOME/demo (recreated)."""
+    from advanced_mlops.cli.demo import Timeline, run_demo
 
-    run_demo(load_settings(), days, drift_days)
+    timeline = Timeline(history_days, stable_days, covariate_days, concept_days)
+    run_demo(load_settings(), timeline)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,8 +1,12 @@
-"""`mlops demo`: the continuous-training lifecycle, start to finish, on embedded stores.
+"""`mlops demo`: the continuous-training loop, start to finish, on embedded stores.
 
-Story: stable data -> first model promoted; the world changes (concept drift) -> a retrained
-model beats the champion on the newest data and is promoted; a model trained before the drift is
-then refused by the gate.
+Story: a first model is trained on stable data and promoted. Then every day runs what the DAGs
+run: ingest the day, serve its customers (their predictions go to the log), monitor the day, and
+retrain when the rule fires. Stable days raise nothing; a covariate drift (a poorer population)
+is detected within days, the model retrains and is promoted, and live performance recovers once
+the drifted labels have arrived; a concept drift (utilisation starts to drive the label) changes
+no input, so only the live performance alarm catches it, once its delayed labels arrive. Last, a
+model trained before the drifts asks for promotion and the gate refuses it.
 """
 
 from __future__ import annotations
@@ -11,22 +15,59 @@ import shutil
 import time
 from dataclasses import dataclass
 from datetime import date, timedelta
+from statistics import mean
 
+import pandas as pd
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from advanced_mlops.cli import render
-from advanced_mlops.contracts.suites import SuiteName
-from advanced_mlops.contracts.validate import validate
 from advanced_mlops.data.generator import Generator
 from advanced_mlops.data.ingest import ingest_days
 from advanced_mlops.data.scenarios import Scenario, ScenarioName
+from advanced_mlops.data.sources import scenario_of
+from advanced_mlops.monitoring.job import MonitoringResult, monitor_day
+from advanced_mlops.monitoring.traffic import log_traffic
 from advanced_mlops.registry import mlflow_io, promotion
+from advanced_mlops.registry.promotion import score
 from advanced_mlops.settings import Settings
-from advanced_mlops.store.engine import upgrade
+from advanced_mlops.store import repository
+from advanced_mlops.store.engine import connect, upgrade
 from advanced_mlops.training.job import train
 from advanced_mlops.training.model import SEARCH_SPACE, grid
+from advanced_mlops.training.snapshot import snapshot_at
 
 START = date(2025, 1, 1)
+STATUS_STYLE = {"ok": "green", "retrain": "bold red", "cooldown": "yellow"}
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """The demo's calendar: history, then monitored days, the drifts' starts, the last day."""
+
+    history_days: int
+    stable_days: int
+    covariate_days: int
+    concept_days: int
+
+    @property
+    def first_monitored(self) -> date:
+        return START + timedelta(days=self.history_days)
+
+    @property
+    def covariate_start(self) -> date:
+        return self.first_monitored + timedelta(days=self.stable_days)
+
+    @property
+    def concept_start(self) -> date:
+        return self.covariate_start + timedelta(days=self.covariate_days)
+
+    @property
+    def last_day(self) -> date:
+        return self.concept_start + timedelta(days=self.concept_days - 1)
+
+    def scenario(self) -> Scenario:
+        concept = Scenario(ScenarioName.CONCEPT_DRIFT, self.concept_start)
+        return Scenario(ScenarioName.COVARIATE_DRIFT, self.covariate_start, also=concept)
 
 
 @dataclass
@@ -37,6 +78,18 @@ class Row:
     holdout_f1: float = 0.0
     gate: str = "-"
     champion: str = ""
+
+
+@dataclass(frozen=True)
+class Day:
+    """One monitored day, as the summary needs it."""
+
+    day: date
+    scenario: str
+    status: str
+    champion: str | None
+    live_f1: float | None
+    action: str
 
 
 def demo_settings(settings: Settings) -> Settings:
@@ -51,48 +104,42 @@ def demo_settings(settings: Settings) -> Settings:
     )
 
 
-def run_demo(base: Settings, days: int, drift_days: int) -> None:
+def run_demo(base: Settings, timeline: Timeline) -> None:
     settings = demo_settings(base)
     shutil.rmtree(settings.home, ignore_errors=True)
     started = time.perf_counter()
     say = render.console.rule
-    drift_start = START + timedelta(days=days)
-    last_day = drift_start + timedelta(days=drift_days - 1)
-    source = Generator(
-        settings.seed,
-        settings.customers,
-        settings.dirt_rate,
-        Scenario(ScenarioName.CONCEPT_DRIFT, drift_start),
-    )
+    source = Generator(settings.seed, settings.customers, settings.dirt_rate, timeline.scenario())
 
     say("1. stores")
     upgrade(settings.store_url)
     render.console.print(f"feature/log store: {settings.store_url}")
     render.console.print(f"MLflow tracking:   {settings.tracking_uri}")
 
-    say(f"2. ingest {days} stable days")
-    _ingest(settings, source, START, days)
-    render.console.print(
-        render.contract_table(
-            validate(source.batch(drift_start - timedelta(1)), SuiteName.RAW_BATCH),
-            only_failures=True,
-        )
-    )
+    say(f"2. ingest {timeline.history_days} days of history")
+    _ingest(settings, source, START, timeline.history_days)
 
-    rows = []
     say("3. train, gate and promote the first model")
-    rows.append(_train_and_gate(settings, drift_start - timedelta(1), "first model, stable data"))
+    first = timeline.first_monitored - timedelta(days=1)
+    rows = [_train_and_gate(settings, first, "first model, stable data")]
 
-    say(f"4. the world changes: {drift_days} days of concept drift from {drift_start}")
-    _ingest(settings, source, drift_start, drift_days)
-
-    say("5. retrain on the newest data: the gate compares it with the champion")
-    rows.append(_train_and_gate(settings, last_day, "retrained after the drift"))
-
-    say("6. a model trained before the drift asks for promotion")
-    rows.append(
-        _train_and_gate(settings, drift_start - timedelta(1), "stale: trained before the drift")
+    say("4. daily operations: ingest, serve, monitor, retrain when the rule fires")
+    render.console.print(
+        f"stable until {timeline.covariate_start - timedelta(days=1)}; covariate drift from "
+        f"{timeline.covariate_start}; concept drift on top from {timeline.concept_start}; labels "
+        f"arrive {settings.label_delay_days} days after each prediction"
     )
+    render.console.print(DAY_HEADER, style="bold", highlight=False)
+    days = []
+    day = timeline.first_monitored
+    while day <= timeline.last_day:
+        outcome, retrained = _operate(settings, source, day)
+        days.append(outcome)
+        rows += retrained
+        day += timedelta(days=1)
+
+    say("5. a model trained before the drifts asks for promotion")
+    rows.append(_train_and_gate(settings, first, "stale: trained before the drifts"))
 
     say("summary")
     champion = mlflow_io.alias_version(settings, mlflow_io.CHAMPION)
@@ -100,19 +147,143 @@ def run_demo(base: Settings, days: int, drift_days: int) -> None:
         row.champion = "champion" if row.version == champion else ""
     render.console.print(
         render.records_table(
-            f"newest holdout: labels known by {last_day}",
+            "models (holdout: the newest labelled week known when each was gated)",
             [row.__dict__ for row in rows],
             ["version", "story", "base_date", "holdout_f1", "gate", "champion"],
         )
     )
+    for line in story_lines(days, timeline, settings.label_delay_days, rows, settings):
+        render.console.print(line if line.startswith(" ") else f"- {line}", highlight=False)
     render.console.print(
-        f"finished in {time.perf_counter() - started:.0f} s. Explore the runs with:"
+        f"finished in {time.perf_counter() - started:.0f} s. HTML reports of the alarm days are "
+        f"under {settings.monitoring_dir}; explore runs and reports with:"
     )
     render.console.print(
         f"  uv run mlflow ui --backend-store-uri {settings.tracking_uri}",
         highlight=False,
         soft_wrap=True,  # one line, so it can be copied
     )
+
+
+def _operate(settings: Settings, source: Generator, day: date) -> tuple[Day, list[Row]]:
+    """One day of operations, as the three DAGs (and the service) would run it."""
+    scenario = scenario_of(source)
+    ingest_days(settings.store_url, source, [day], settings.label_delay_days, scenario,
+                "generator")  # fmt: skip
+    log_traffic(settings, day)
+    result = monitor_day(settings, day, report=False)
+    decision = result.decision
+    if decision.status in ("retrain", "cooldown"):  # an alarm: keep its report (a re-run)
+        result = monitor_day(settings, day, report=True)
+    render.console.print(day_line(result, scenario(day)), highlight=False)
+    retrained: list[Row] = []
+    action = ""
+    if decision.retrain:
+        render.console.print(f"    [red]why:[/] {decision.reasons[0]}", highlight=False)
+        alarm = "drift" if decision.checks.get("drift") == "alarm" else "live performance"
+        row = _train_and_gate(settings, day, f"retrained on {day}: {alarm}")
+        retrained.append(row)
+        action = f"v{row.version} {row.gate}"
+    perf = result.performance
+    judged = perf is not None and perf.rows >= settings.monitor_min_labelled
+    outcome = Day(day, scenario(day), decision.status, result.model_version,
+                  perf.macro_f1 if perf and judged else None, action)  # fmt: skip
+    return outcome, retrained
+
+
+DAY_HEADER = "day        world       model served    F1  decision      drifted features"
+WORLDS = {"stable": "stable", "covariate_drift": "covariate",
+          "concept_drift+covariate_drift": "cov+concept"}  # fmt: skip
+
+
+def day_line(result: MonitoringResult, scenario: str) -> str:
+    """One line of at most 80 characters per monitored day (columns as in DAY_HEADER)."""
+    decision, perf = result.decision, result.performance
+    style = STATUS_STYLE.get(decision.status, "dim")
+    status = decision.status.replace("insufficient_data", "insufficient")
+    f1 = f"{perf.macro_f1:.3f}" if perf and perf.macro_f1 is not None else "-"
+    drifted = decision.drifted_features
+    named = (
+        f"{drifted[0][:18]}" + (f" +{len(drifted) - 1}" if len(drifted) > 1 else "")
+        if drifted
+        else ""
+    )
+    return (
+        f"{result.day} {WORLDS.get(scenario, scenario)[:11]:11} v{result.model_version or '-':<4} "
+        f"{result.rows:6} {f1:>5}  [{style}]{status:12}[/]  {named}"
+    ).rstrip()
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The champion when a drift began and the last model promoted during it, on the same
+    labelled rows of the drift that the newer one did not train on."""
+
+    before: str
+    after: str
+    first: date
+    last: date
+    rows: int
+    macro_f1: dict[str, float]
+
+
+def compare_phase(
+    settings: Settings, days: list[Day], rows: list[Row], start: date, end: date
+) -> Comparison | None:
+    before = next((d.champion for d in days if d.day >= start), None)
+    promoted = [r for r in rows if r.gate == "promoted" and start <= r.base_date <= end]
+    if before is None or not promoted:
+        return None
+    after = promoted[-1]
+    delay = timedelta(days=settings.label_delay_days)
+    first = after.base_date - delay + timedelta(days=1)  # labels it could not have seen
+    with connect(settings.store_url) as conn:
+        known_by = repository.latest_ingested_day(conn) or end
+        snapshot = snapshot_at(conn, known_by, settings.train_window_days)
+    last = min(end, known_by - delay)
+    dates = pd.to_datetime(snapshot["label_date"]).dt.date
+    labelled = snapshot[(dates >= first) & (dates <= last)]
+    if labelled.empty:
+        return None
+    scores = {v: score(settings, v, labelled)["macro_f1"] for v in (before, after.version)}
+    return Comparison(before, after.version, first, last, len(labelled), scores)
+
+
+def story_lines(
+    days: list[Day], timeline: Timeline, label_delay: int, rows: list[Row], settings: Settings
+) -> list[str]:
+    """What the run showed, in a few sentences."""
+    stable = [d for d in days if d.day < timeline.covariate_start]
+    steady = [d.live_f1 for d in stable if d.live_f1 is not None]
+    lines = [
+        f"{len(stable)} stable days: {sum(d.status == 'retrain' for d in stable)} retraining "
+        "triggers" + (f"; live macro-F1 {mean(steady):.3f} on average" if steady else "")
+    ]
+    phases = (
+        ("covariate drift", timeline.covariate_start, timeline.concept_start - timedelta(days=1)),
+        ("concept drift", timeline.concept_start, timeline.last_day),
+    )
+    for name, start, end in phases:
+        phase = [d for d in days if start <= d.day <= end]
+        fired = [d for d in phase if d.status == "retrain"]
+        line = f"{name} from {start}"
+        if name == "concept drift":
+            line += f" (no input changed; first labels on {start + timedelta(days=label_delay)})"
+        if not fired:
+            lines.append(f"{line}: no retraining by {end}")
+            continue
+        lines.append(
+            f"{line}: retraining triggered on {fired[0].day} (day {(fired[0].day - start).days + 1}"
+            "); " + ", ".join(f"{d.day} {d.action}" for d in fired)
+        )
+        found = compare_phase(settings, days, rows, start, end)
+        if found:
+            old, new = (found.macro_f1[v] for v in (found.before, found.after))
+            lines.append(
+                f"  on {found.rows} labelled predictions of {found.first}..{found.last}, unseen "
+                f"in training: v{found.before} {old:.3f} -> v{found.after} {new:.3f} macro-F1"
+            )
+    return lines
 
 
 def _ingest(settings: Settings, source: Generator, start: date, days: int) -> None:
@@ -130,7 +301,7 @@ def _ingest(settings: Settings, source: Generator, start: date, days: int) -> No
             source,
             day_list,
             settings.label_delay_days,
-            lambda day: source.scenario.effective(day).value,
+            scenario_of(source),
             "generator",
             progress=lambda result: progress.update(
                 task, advance=1, description=f"ingested {result.day}"
@@ -140,22 +311,28 @@ def _ingest(settings: Settings, source: Generator, start: date, days: int) -> No
 
 def _train_and_gate(settings: Settings, base_date: date, story: str) -> Row:
     with Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=render.console
-    ) as progress:
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=render.console,
+        transient=True,
+    ) as progress:  # fmt: skip
         trials = len(list(grid(SEARCH_SPACE)))
         task = progress.add_task(f"tuning on data known by {base_date}", total=trials)
         result = train(settings, base_date, on_trial=lambda _: progress.advance(task))
-    render.console.print(
-        f"registered v{result.version}: macro-F1 {result.metrics['macro_f1']:.3f} "
-        "on its own holdout"
-    )
-    verdict = promotion.gate(settings, result.version)
-    render.console.print(render.gate_table(verdict))
+    verdict = promotion.gate(settings, result.version)  # on the newest labelled week
     row = Row(result.version, story, base_date, round(verdict.challenger_metrics["macro_f1"], 4))
-    row.gate = "passed" if verdict.passed else "refused"
+    row.gate = "promoted" if verdict.passed else "refused"
     if verdict.passed:
         promotion.promote(settings, result.version, reason=f"demo: {story}")
-        render.console.print(f"[green]promoted v{result.version} to champion[/]")
+        render.console.print(
+            f"    [green]v{result.version} passed the gate and is the champion[/] "
+            f"(holdout macro-F1 {row.holdout_f1:.3f}; before: "
+            f"{f'v{verdict.champion}' if verdict.champion else 'no champion'})",
+            highlight=False,
+        )
     else:
-        render.console.print(f"[red]v{result.version} stays a challenger[/]")
+        failed = ", ".join(c.name for c in verdict.checks if not c.passed)
+        render.console.print(
+            f"    [red]v{result.version} refused by the gate[/] ({failed}); "
+            f"v{verdict.champion} stays",
+            highlight=False,
+        )
     return row

@@ -154,24 +154,24 @@ class Generator:
         idx = np.flatnonzero((d - pop.offset) % PERIOD_DAYS == 0)
         period = (d - pop.offset[idx]) // PERIOD_DAYS
         rng = np.random.default_rng([self.seed, 2, d + 100_000])
-        kind = self.scenario.effective(day)
+        kinds = self.scenario.kinds(day)
         n = len(idx)
 
         z = np.sqrt(TRAIT_SHARE) * pop.trait[idx] + np.sqrt(1 - TRAIT_SHARE) * self._ar_state(
             idx, period
         )
-        if kind is ScenarioName.COVARIATE_DRIFT:
+        if ScenarioName.COVARIATE_DRIFT in kinds:
             z = z - 0.6  # a poorer population: features and labels move together
         spend = 0.8 * pop.spend[idx] + 0.6 * rng.standard_normal(n)
 
-        frame = self._features(day, idx, period, z, spend, rng, kind)
+        frame = self._features(day, idx, period, z, spend, rng, kinds)
         score = z + LABEL_NOISE * rng.standard_normal(n)
-        if kind is ScenarioName.CONCEPT_DRIFT:
+        if ScenarioName.CONCEPT_DRIFT in kinds:
             # Utilisation now drives the label and behaviour less: the old model's rules go stale.
             score = 0.75 * z - 0.65 * spend + LABEL_NOISE * rng.standard_normal(n)
         frame[schema.LABEL] = label_from_score(score / np.sqrt(1 + LABEL_NOISE**2))
         frame = self._dirty(frame, rng)
-        if kind is ScenarioName.SCHEMA_BREAK:
+        if ScenarioName.SCHEMA_BREAK in kinds:
             frame = break_schema(frame)
         return frame
 
@@ -183,7 +183,7 @@ class Generator:
         z: np.ndarray,
         spend: np.ndarray,
         rng: np.random.Generator,
-        kind: ScenarioName,
+        kinds: frozenset[ScenarioName],
     ) -> pd.DataFrame:
         pop = self.population
         n = len(idx)
@@ -191,7 +191,12 @@ class Generator:
         def noisy(mean: np.ndarray | float, slope: float, sd: float) -> np.ndarray:
             return np.asarray(mean + slope * z + rng.normal(0, sd, n), dtype=float)
 
-        income = pop.income[idx] * (1.25 if kind is ScenarioName.COVARIATE_DRIFT else 1.0)
+        # Covariate drift also brings new lending terms that have nothing to do with credit
+        # quality: higher nominal incomes, more inquiries, payments later and balances larger.
+        # A model that learned the old meaning of these numbers is misled until it retrains.
+        covariate = ScenarioName.COVARIATE_DRIFT in kinds
+        income = pop.income[idx] * (1.25 if covariate else 1.0)
+        terms = (15.0, 700.0, 2.0) if covariate else (0.0, 0.0, 0.0)  # delay, debt, inquiries
         salary = income / 12 * pop.salary_share[idx]
         loans = np.clip(np.round(3.5 - 1.6 * z + pop.loan_noise[idx]), 0, 9).astype(int)
         emi = loans * salary * 0.03 * rng.uniform(0.5, 1.5, n)
@@ -203,7 +208,6 @@ class Generator:
         value_size = np.digitize(z + rng.normal(0, 1.0, n), [-0.5, 0.6])
         spent = np.where(pop.behaviour_spent[idx] + 0.1 * spend > 0.55, "High", "Low")
         sizes = np.array(["Small", "Medium", "Large"])[value_size]
-        inquiries_shift = 2.0 if kind is ScenarioName.COVARIATE_DRIFT else 0.0
 
         return pd.DataFrame(
             {
@@ -218,13 +222,17 @@ class Generator:
                 "num_credit_card": pop.credit_cards[idx].astype(int),
                 "interest_rate": np.clip(np.round(noisy(14, -6, 4)), 1, 34).astype(int),
                 "num_of_loan": loans,
-                "delay_from_due_date": np.clip(np.round(noisy(20, -11, 9)), -5, 67).astype(int),
+                "delay_from_due_date": np.clip(
+                    np.round(noisy(20 + terms[0], -11, 9)), -5, 67
+                ).astype(int),
                 "num_of_delayed_payment": np.clip(np.round(noisy(12, -5, 4.5)), 0, 28).astype(int),
                 "changed_credit_limit": np.clip(noisy(10, -3.5, 6), -6, 36).round(2),
                 "num_credit_inquiries": np.clip(
-                    np.round(noisy(6 + inquiries_shift, -3, 2.5)), 0, 17
+                    np.round(noisy(6 + terms[2], -3, 2.5)), 0, 17
                 ).astype(int),
-                "outstanding_debt": np.clip(noisy(1_400, -850, 650), 0.2, 4_998).round(2),
+                "outstanding_debt": np.clip(noisy(1_400 + terms[1], -850, 650), 0.2, 4_998).round(
+                    2
+                ),
                 "credit_utilization_ratio": np.clip(32 + 6 * spend, 20, 50).round(4),
                 "credit_history_age": history,
                 "total_emi_per_month": emi.round(2),

@@ -18,16 +18,24 @@ class ScenarioName(StrEnum):
 
 @dataclass(frozen=True)
 class Scenario:
-    """A scenario that applies to every day on or after `start`."""
+    """A scenario that applies to every day on or after `start`, optionally with another one
+    layered on top from its own start (`also`): e.g. a concept drift within a covariate drift."""
 
     name: ScenarioName = ScenarioName.STABLE
     start: date | None = None
+    also: Scenario | None = None
 
     def active(self, day: date) -> bool:
         return self.name is not ScenarioName.STABLE and (self.start is None or day >= self.start)
 
-    def effective(self, day: date) -> ScenarioName:
-        return self.name if self.active(day) else ScenarioName.STABLE
+    def kinds(self, day: date) -> frozenset[ScenarioName]:
+        """Every scenario in force on `day` (empty: a stable day)."""
+        own = frozenset({self.name}) if self.active(day) else frozenset()
+        return own | (self.also.kinds(day) if self.also else frozenset())
+
+    def label(self, day: date) -> str:
+        """What `day` is recorded as: 'stable', 'concept_drift', 'covariate_drift+concept_drift'."""
+        return "+".join(sorted(k.value for k in self.kinds(day))) or ScenarioName.STABLE.value
 
 
 def parse_scenario(name: str, start: date | None = None) -> Scenario:

@@ -68,6 +68,5 @@ def source_from_settings(settings: Settings) -> Source:
 def scenario_of(source: Source) -> Callable[[date], str]:
     """Which scenario a source produced on each day (`csv` for a file)."""
     if isinstance(source, Generator):
-        scenario = source.scenario
-        return lambda day: scenario.effective(day).value
+        return source.scenario.label
     return lambda _day: "csv"

@@ -7,8 +7,7 @@ reference), so every day is counted into the same bins and no raw reference row 
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 
 import numpy as np
@@ -20,7 +19,7 @@ from advanced_mlops import schema
 ARTIFACT_PATH = "monitoring/reference.json"
 NUMERIC_BINS = 10
 NO_TOKEN = "none"  # a text feature that is missing (e.g. a customer without loans)
-_TOKEN_SPLIT = re.compile(r",\s*(?:and\s+)?|\s+and\s+")
+TOKEN_SPLIT = r",\s*(?:and\s+)?|\s+and\s+"  # "A, B, and C" / "A and B"
 
 
 class NumericProfile(BaseModel):
@@ -51,13 +50,6 @@ class ReferenceProfile(BaseModel):
         return [name for name, _ in ranked[:top]]
 
 
-def tokens(text: object) -> list[str]:
-    """'Auto Loan, Payday Loan, and Student Loan' -> its loan types; missing -> ['none']."""
-    if text is None or text != text or not str(text).strip():
-        return [NO_TOKEN]
-    return [t.strip() for t in _TOKEN_SPLIT.split(str(text)) if t.strip()]
-
-
 def token_vocabulary(feature: str) -> tuple[str, ...]:
     """The tokens a text feature is counted over; anything else counts as 'other'."""
     known = schema.LOAN_TYPES if feature == "type_of_loan" else ()
@@ -79,22 +71,26 @@ def bin_counts(values: np.ndarray, edges: list[float]) -> np.ndarray:
     return np.bincount(np.searchsorted(edges, finite, side="right"), minlength=len(edges) + 1)
 
 
-def category_counts(values: Iterable[object], allowed: tuple[str, ...]) -> dict[str, int]:
+def category_counts(values: Iterable[object], allowed: Sequence[str]) -> dict[str, int]:
     """Counts over `allowed` plus 'other' for a value outside it; missing values are not counted."""
-    counts = dict.fromkeys((*allowed, "other"), 0)
-    for value in values:
-        if value is None or value != value:
-            continue
-        counts[value if value in counts and value != "other" else "other"] += 1
+    found = pd.Series(list(values), dtype=object).dropna().astype(str).value_counts()
+    counts = {key: int(found.get(key, 0)) for key in allowed}
+    counts["other"] = int(found.sum()) - sum(counts.values())
     return counts
 
 
 def token_counts(values: Iterable[object], feature: str) -> dict[str, int]:
-    vocabulary = token_vocabulary(feature)
-    counts = dict.fromkeys(vocabulary, 0)
-    for value in values:
-        for token in tokens(value):
-            counts[token if token in counts else "other"] += 1
+    """Loan types of 'Auto Loan, Payday Loan, and Student Loan'-like values, over the feature's
+    vocabulary ('other' for the rest); a missing or blank value counts once as 'none'."""
+    column = pd.Series(list(values), dtype=object)
+    text = column.where(column.notna(), "").astype(str)
+    split = text.str.split(TOKEN_SPLIT, regex=True).explode().str.strip()
+    found = split[split != ""].value_counts()
+    counts = category_counts([], token_vocabulary(feature)[:-1])  # zeros, 'other' last
+    for token, n in found.items():
+        key = str(token) if str(token) in counts and token != "other" else "other"
+        counts[key] += int(n)
+    counts[NO_TOKEN] += int((text.str.strip() == "").sum())
     return counts
 
 

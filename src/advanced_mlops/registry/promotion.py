@@ -89,20 +89,23 @@ def single_row_latency_ms(model: Any, rows: pd.DataFrame, calls: int = LATENCY_C
     return float(np.percentile(timings, 95))
 
 
+def score(settings: Settings, version: str, rows: pd.DataFrame) -> dict[str, float]:
+    """A registered version's metrics on labelled snapshot rows."""
+    model = mlflow_io.load_model(settings, version)
+    return classification_metrics(rows[schema.LABEL], predict_proba(model, to_model_frame(rows)))
+
+
 def gate(settings: Settings, version: str, base_date: date | None = None) -> GateResult:
     """Judge `version` against the champion on the newest holdout, and record the verdict."""
     mlflow_io.model_version(settings, version)
     champion = mlflow_io.alias_version(settings, mlflow_io.CHAMPION)
     base, holdout = newest_holdout(settings, base_date)
-    frame, truth = to_model_frame(holdout), holdout[schema.LABEL]
 
-    challenger_model = mlflow_io.load_model(settings, version)
-    challenger = classification_metrics(truth, predict_proba(challenger_model, frame))
+    challenger = score(settings, version, holdout)
     champion_metrics = None
     if champion is not None and champion != version:
-        champion_model = mlflow_io.load_model(settings, champion)
-        champion_metrics = classification_metrics(truth, predict_proba(champion_model, frame))
-    latency = single_row_latency_ms(challenger_model, holdout)
+        champion_metrics = score(settings, champion, holdout)
+    latency = single_row_latency_ms(mlflow_io.load_model(settings, version), holdout)
     checks = evaluate_gate(challenger, champion_metrics, latency, rules_from(settings))
     result = GateResult(version, champion, base, len(holdout), challenger, champion_metrics, checks)
     _record_verdict(settings, result)
