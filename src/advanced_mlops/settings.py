@@ -103,7 +103,7 @@ class Settings(BaseSettings):
     monitor_performance_days: int = Field(
         3, ge=1, description="Prediction days (newest with labels) live performance is judged on."
     )
-    monitor_min_macro_f1: float = Field(0.62, ge=0, le=1, description="Live macro-F1 floor.")
+    monitor_min_macro_f1: float = Field(0.60, ge=0, le=1, description="Live macro-F1 floor.")
     monitor_cooldown_days: int = Field(7, ge=0, description="Days between two retrain triggers.")
     monitor_max_missing_increase: float = Field(
         0.2, ge=0, le=1, description="Missing share above the reference's that breaks a day."

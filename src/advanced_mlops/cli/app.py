@@ -254,10 +254,10 @@ def demo(
     ] = 10,
     covariate_days: Annotated[
         int, typer.Option("--covariate-days", min=0, help="Days of covariate drift alone.")
-    ] = 25,
+    ] = 32,
     concept_days: Annotated[
         int, typer.Option("--concept-days", min=1, help="Days of concept drift on top of it.")
-    ] = 15,
+    ] = 12,
 ) -> None:
     """The continuous-training loop on embedded stores under MLOPS_HOME/demo (recreated)."""
     from advanced_mlops.cli.demo import Timeline, run_demo

@@ -90,6 +90,8 @@ class Day:
     champion: str | None
     live_f1: float | None
     action: str
+    alarms: tuple[str, ...] = ()  # the checks that alarmed: drift, performance
+    judged_until: date | None = None  # newest prediction day in the live-performance figure
 
 
 def demo_settings(settings: Settings) -> Settings:
@@ -152,7 +154,11 @@ def run_demo(base: Settings, timeline: Timeline) -> None:
             ["version", "story", "base_date", "holdout_f1", "gate", "champion"],
         )
     )
-    for line in story_lines(days, timeline, settings.label_delay_days, rows, settings):
+    comparisons = {
+        name: compare_phase(settings, days, rows, start, end)
+        for name, start, end in phases(timeline)
+    }
+    for line in story_lines(days, timeline, settings.label_delay_days, comparisons):
         render.console.print(line if line.startswith(" ") else f"- {line}", highlight=False)
     render.console.print(
         f"finished in {time.perf_counter() - started:.0f} s. HTML reports of the alarm days are "
@@ -178,16 +184,17 @@ def _operate(settings: Settings, source: Generator, day: date) -> tuple[Day, lis
     render.console.print(day_line(result, scenario(day)), highlight=False)
     retrained: list[Row] = []
     action = ""
+    alarms = tuple(check for check, state in decision.checks.items() if state == "alarm")
     if decision.retrain:
         render.console.print(f"    [red]why:[/] {decision.reasons[0]}", highlight=False)
-        alarm = "drift" if decision.checks.get("drift") == "alarm" else "live performance"
-        row = _train_and_gate(settings, day, f"retrained on {day}: {alarm}")
+        row = _train_and_gate(settings, day, f"retrained on {day}: {' and '.join(alarms)}")
         retrained.append(row)
-        action = f"v{row.version} {row.gate}"
+        action = f"{'+'.join(alarms)}: v{row.version} {row.gate}"
     perf = result.performance
     judged = perf is not None and perf.rows >= settings.monitor_min_labelled
     outcome = Day(day, scenario(day), decision.status, result.model_version,
-                  perf.macro_f1 if perf and judged else None, action)  # fmt: skip
+                  perf.macro_f1 if perf and judged else None, action, alarms,
+                  perf.last_day if perf and judged else None)  # fmt: skip
     return outcome, retrained
 
 
@@ -204,7 +211,7 @@ def day_line(result: MonitoringResult, scenario: str) -> str:
     f1 = f"{perf.macro_f1:.3f}" if perf and perf.macro_f1 is not None else "-"
     drifted = decision.drifted_features
     named = (
-        f"{drifted[0][:18]}" + (f" +{len(drifted) - 1}" if len(drifted) > 1 else "")
+        f"{drifted[0][:19]}" + (f" +{len(drifted) - 1}" if len(drifted) > 1 else "")
         if drifted
         else ""
     )
@@ -249,8 +256,18 @@ def compare_phase(
     return Comparison(before, after.version, first, last, len(labelled), scores)
 
 
+def phases(timeline: Timeline) -> list[tuple[str, date, date]]:
+    return [
+        ("covariate drift", timeline.covariate_start, timeline.concept_start - timedelta(days=1)),
+        ("concept drift", timeline.concept_start, timeline.last_day),
+    ]
+
+
 def story_lines(
-    days: list[Day], timeline: Timeline, label_delay: int, rows: list[Row], settings: Settings
+    days: list[Day],
+    timeline: Timeline,
+    label_delay: int,
+    comparisons: dict[str, Comparison | None],
 ) -> list[str]:
     """What the run showed, in a few sentences."""
     stable = [d for d in days if d.day < timeline.covariate_start]
@@ -259,25 +276,27 @@ def story_lines(
         f"{len(stable)} stable days: {sum(d.status == 'retrain' for d in stable)} retraining "
         "triggers" + (f"; live macro-F1 {mean(steady):.3f} on average" if steady else "")
     ]
-    phases = (
-        ("covariate drift", timeline.covariate_start, timeline.concept_start - timedelta(days=1)),
-        ("concept drift", timeline.concept_start, timeline.last_day),
-    )
-    for name, start, end in phases:
+    for name, start, end in phases(timeline):
         phase = [d for d in days if start <= d.day <= end]
         fired = [d for d in phase if d.status == "retrain"]
-        line = f"{name} from {start}"
         if name == "concept drift":
-            line += f" (no input changed; first labels on {start + timedelta(days=label_delay)})"
-        if not fired:
-            lines.append(f"{line}: no retraining by {end}")
-            continue
-        lines.append(
-            f"{line}: retraining triggered on {fired[0].day} (day {(fired[0].day - start).days + 1}"
-            "); " + ", ".join(f"{d.day} {d.action}" for d in fired)
-        )
-        found = compare_phase(settings, days, rows, start, end)
-        if found:
+            labels = start + timedelta(days=label_delay)
+            alarm = next(
+                (d.day for d in phase if "performance" in d.alarms and d.judged_until
+                 and d.judged_until >= start), None,
+            )  # fmt: skip
+            seen = (
+                f"first live-performance alarm on its predictions on {alarm}"
+                if alarm
+                else "no performance alarm on its predictions"
+            )
+            lines.append(f"{name} from {start}, first labels on {labels}: {seen}")
+        else:
+            alarm = next((d.day for d in phase if "drift" in d.alarms), None)
+            seen = f"day {(alarm - start).days + 1}" if alarm else "never"
+            lines.append(f"{name} from {start}: detected on {alarm} ({seen})")
+        lines.append("  retrained: " + ("; ".join(f"{d.day} {d.action}" for d in fired) or "never"))
+        if found := comparisons.get(name):
             old, new = (found.macro_f1[v] for v in (found.before, found.after))
             lines.append(
                 f"  on {found.rows} labelled predictions of {found.first}..{found.last}, unseen "

@@ -14,7 +14,7 @@ import pandas as pd
 
 from advanced_mlops import schema
 from advanced_mlops.contracts.suites import SuiteName
-from advanced_mlops.contracts.validate import validate
+from advanced_mlops.contracts.validate import broken_contract
 from advanced_mlops.data.cleaning import clean_batch, to_category, to_text
 from advanced_mlops.data.sources import Source
 from advanced_mlops.errors import ContractError, MlopsError
@@ -60,10 +60,9 @@ def check_raw_batch(raw: pd.DataFrame, day: date) -> None:
     """Refuse an empty day (MlopsError) or one that breaks the raw-batch contract."""
     if raw.empty:
         raise MlopsError(f"--date {day}: the source has no rows for this day; nothing stored")
-    report = validate(raw, SuiteName.RAW_BATCH)
-    if not report.success:
+    if broken := broken_contract(raw, SuiteName.RAW_BATCH):
         raise ContractError(
-            f"batch of {day} breaks its contract, nothing stored: {report.summary()}"
+            f"batch of {day} breaks its contract, nothing stored: {broken.summary()}"
         )
 
 

@@ -8,11 +8,14 @@ is left on the tag it had; the error names what failed.
 
 from __future__ import annotations
 
+import io
 import re
 import subprocess
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from dotenv import dotenv_values
 
 from advanced_mlops.errors import MlopsError
 
@@ -34,13 +37,8 @@ def check_tag(tag: str) -> str:
 
 
 def env_value(text: str, key: str) -> str | None:
-    """The value of `key` in a dotenv text (the last assignment wins, as in compose)."""
-    value = None
-    for line in text.splitlines():
-        match = _ASSIGNMENT.match(line)
-        if match and match.group(1) == key:
-            value = match.group(2).strip("'\"")
-    return value
+    """The value of `key` in a dotenv text (python-dotenv reads it as compose does)."""
+    return dotenv_values(stream=io.StringIO(text)).get(key)
 
 
 def with_values(text: str, values: dict[str, str]) -> str:

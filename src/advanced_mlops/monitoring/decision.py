@@ -24,13 +24,15 @@ CheckState = Literal["ok", "alarm", "insufficient_data"]
 
 @dataclass(frozen=True)
 class DecisionRules:
-    min_rows: int = 50
-    min_labelled: int = 200
-    min_macro_f1: float = 0.62
-    important_features: int = 8
-    min_drifted_features: int = 2
-    drift_days: int = 2
-    cooldown_days: int = 7
+    """The rule's thresholds (defaults and meanings: `Settings.monitor_*`, `.env.example`)."""
+
+    min_rows: int
+    min_labelled: int
+    min_macro_f1: float
+    important_features: int
+    min_drifted_features: int
+    drift_days: int
+    cooldown_days: int
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from advanced_mlops import schema
 from advanced_mlops.contracts.suites import SuiteName
-from advanced_mlops.contracts.validate import validate
+from advanced_mlops.contracts.validate import broken_contract
 from advanced_mlops.errors import ContractError, MlopsError
 from advanced_mlops.monitoring.reference import ARTIFACT_PATH, ReferenceProfile, build_reference
 from advanced_mlops.registry import mlflow_io
@@ -63,9 +63,8 @@ def build_snapshot(settings: Settings, base_date: date) -> pd.DataFrame:
             raise MlopsError(
                 f"--base-date {base_date}: no labelled rows known by then; ingest days first"
             )
-        report = validate(snapshot, SuiteName.TRAINING_SNAPSHOT)
-        if not report.success:
-            raise ContractError(f"training snapshot of {base_date} refused: {report.summary()}")
+        if broken := broken_contract(snapshot, SuiteName.TRAINING_SNAPSHOT):
+            raise ContractError(f"training snapshot of {base_date} refused: {broken.summary()}")
         repository.replace_snapshot(conn, base_date, snapshot)
     return snapshot
 
@@ -115,7 +114,7 @@ def train(
         "label_to": str(snapshot["label_date"].max()),
         **{f"rows_{k}": v for k, v in rows.items()},
     }
-    reference = monitoring_reference(settings, snapshot, best.model, base_date)
+    reference = monitoring_reference(settings, split.train, best.model, base_date)
     run_id, version = _log_to_mlflow(
         settings, best, trials, metrics, lineage, split, proba, reference
     )
@@ -123,11 +122,12 @@ def train(
 
 
 def monitoring_reference(
-    settings: Settings, snapshot: pd.DataFrame, model: Any, base_date: date
+    settings: Settings, trained_on: pd.DataFrame, model: Any, base_date: date
 ) -> ReferenceProfile:
-    """What monitoring compares traffic with: the newest label days of the snapshot, the model's
-    predictions on them and its feature importances."""
-    rows = snapshot[newest_window(snapshot, settings.monitor_reference_days)]
+    """What monitoring compares traffic with: the newest label days the model was fitted on (not
+    its validation or holdout weeks: drift must last until a model has learned the new data),
+    the model's predictions on them and its feature importances."""
+    rows = trained_on[newest_window(trained_on, settings.monitor_reference_days)]
     predicted = np.asarray(schema.CLASSES)[predict_proba(model, to_model_frame(rows)).argmax(1)]
     importances = feature_importances(model)
     return build_reference(

@@ -1,0 +1,76 @@
+"""The demo's report: one short line per day, and a story drawn from the days themselves."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from rich.text import Text
+
+from advanced_mlops.cli.demo import Comparison, Day, Timeline, day_line, story_lines
+from advanced_mlops.monitoring.aggregate import DayCounts
+from advanced_mlops.monitoring.decision import Decision
+from advanced_mlops.monitoring.job import MonitoringResult
+from advanced_mlops.monitoring.performance import LivePerformance
+
+TIMELINE = Timeline(history_days=60, stable_days=4, covariate_days=5, concept_days=6)
+
+
+def test_the_timeline_layers_the_drifts() -> None:
+    scenario = TIMELINE.scenario()
+    assert scenario.label(TIMELINE.covariate_start - timedelta(days=1)) == "stable"
+    assert scenario.label(TIMELINE.covariate_start) == "covariate_drift"
+    assert scenario.label(TIMELINE.concept_start) == "concept_drift+covariate_drift"
+    assert (TIMELINE.last_day - TIMELINE.first_monitored).days + 1 == 15
+
+
+def test_a_day_fits_in_eighty_columns_and_names_the_drift() -> None:
+    decision = Decision(
+        "retrain", ["drift on 4 of 8"], {"drift": "alarm"}, True,
+        ["delay_from_due_date", "num_credit_inquiries", "outstanding_debt"],
+    )  # fmt: skip
+    result = MonitoringResult(
+        day=date(2025, 3, 13), model_version="12", rows_by_version={"12": 96},
+        counts=DayCounts(rows=96), drift=[], prediction_drift=None, quality=[],
+        performance=LivePerformance(date(2025, 3, 4), date(2025, 3, 6), 309, 0.6912),
+        decision=decision,
+    )  # fmt: skip
+    line = Text.from_markup(day_line(result, "concept_drift+covariate_drift")).plain
+    assert len(line) <= 80
+    assert line.startswith("2025-03-13 cov+concept v12")
+    assert "0.691" in line
+    assert line.endswith("retrain       delay_from_due_date +2")
+
+
+def day(
+    offset: int, status: str, champion: str, f1: float | None = None, action: str = "",
+    alarms: tuple[str, ...] = (), judged: int | None = None,
+) -> Day:  # fmt: skip
+    when = TIMELINE.first_monitored + timedelta(days=offset)
+    until = None if judged is None else TIMELINE.first_monitored + timedelta(days=judged)
+    return Day(when, "x", status, champion, f1, action, alarms, until)
+
+
+def test_the_story_counts_triggers_per_phase_and_compares_models() -> None:
+    days = [
+        day(0, "insufficient_data", "1"), day(1, "ok", "1", 0.70), day(2, "ok", "1", 0.68),
+        day(3, "ok", "1", 0.69), day(4, "ok", "1"),
+        day(5, "retrain", "1", action="drift: v2 promoted", alarms=("drift",)),
+        day(6, "cooldown", "2", alarms=("drift",)), *(day(i, "ok", "2") for i in range(7, 12)),
+        # The first performance alarm judges days before the concept drift: not its alarm.
+        day(12, "retrain", "2", 0.5, "performance: v3 refused", ("performance",), judged=5),
+        day(14, "cooldown", "2", 0.5, alarms=("performance",), judged=10),
+    ]  # fmt: skip
+    comparison = Comparison("1", "2", date(2025, 3, 10), date(2025, 3, 12), 300,
+                            {"1": 0.61, "2": 0.69})  # fmt: skip
+    lines = story_lines(days, TIMELINE, 7, {"covariate drift": comparison})
+    assert lines == [
+        "4 stable days: 0 retraining triggers; live macro-F1 0.690 on average",
+        f"covariate drift from {TIMELINE.covariate_start}: detected on {days[5].day} (day 2)",
+        f"  retrained: {days[5].day} drift: v2 promoted",
+        "  on 300 labelled predictions of 2025-03-10..2025-03-12, unseen in training: "
+        "v1 0.610 -> v2 0.690 macro-F1",
+        f"concept drift from {TIMELINE.concept_start}, first labels on "
+        f"{TIMELINE.concept_start + timedelta(days=7)}: first live-performance alarm on its "
+        f"predictions on {days[13].day}",
+        f"  retrained: {days[12].day} performance: v3 refused",
+    ]
