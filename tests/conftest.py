@@ -33,7 +33,14 @@ def _no_tracking_uri_from_earlier_tests(monkeypatch: pytest.MonkeyPatch) -> None
 
 def fast_settings(home: Path, db_url: str | None = None, **overrides: object) -> Settings:
     """Settings for tests: a small population and short training, everything under `home`."""
-    values: dict[str, object] = {"home": home, **SMALL, **overrides}
+    # MLflow's own store in `home` unless told otherwise: never one left in the environment by
+    # an earlier test (mlflow.set_tracking_uri exports MLFLOW_TRACKING_URI).
+    values: dict[str, object] = {
+        "home": home,
+        "mlflow_tracking_uri": f"sqlite:///{home / 'mlflow.db'}",
+        **SMALL,
+        **overrides,
+    }
     if db_url:
         values["db_url"] = db_url
     return Settings(**values)  # type: ignore[arg-type]

@@ -63,7 +63,9 @@ def stored_decision(day: date) -> dict[str, object]:
 
 
 def training_runs() -> dict[str, dict[str, object]]:
-    return {str(r["run_id"]): r for r in dag_runs("continuous_training")}
+    """The training runs the monitoring DAG triggered (other tests may have run it too)."""
+    runs = dag_runs("continuous_training")
+    return {str(r["run_id"]): r for r in runs if str(r["run_id"]).startswith("monitoring__")}
 
 
 def test_training_is_triggered_exactly_when_the_rule_fires(

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from advanced_mlops.cli import main
+from advanced_mlops.cli import main, render
 
 FAST_ENV = {
     "MLOPS_CUSTOMERS": "900",
@@ -43,7 +43,9 @@ def run(
     with monkeypatch.context() as patch:
         for key, value in env.items():
             patch.setenv(key, value)
-        patch.setenv("COLUMNS", "200")
+        # Wide consoles, whatever COLUMNS was when rich first built them (xdist workers set it).
+        for console in (render.console, render.errors):
+            patch.setattr(console, "_width", 200)
         try:
             main(list(argv))
             code = 0
