@@ -7,6 +7,7 @@ on broken workflows as well, so a passing run means something.
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 import subprocess
@@ -44,16 +45,25 @@ COVERED_BY = {"dag-integrity": "test"}
 # --- what exists ------------------------------------------------------------------------------
 
 
+def make(*args: str, check: bool = False) -> subprocess.CompletedProcess[str]:
+    """`make ARGS` here, as a top-level make: run from `make test`, an inherited MAKELEVEL would
+    add "make[1]: Entering directory" lines to what is parsed."""
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")}
+    return subprocess.run(
+        ["make", "--no-print-directory", *args], cwd=ROOT, capture_output=True, text=True,
+        env=env, check=check,
+    )  # fmt: skip
+
+
 @cache
 def target_exists(target: str) -> bool:
-    done = subprocess.run(["make", "-n", target], cwd=ROOT, capture_output=True, text=True)
-    return done.returncode == 0
+    return make("-n", target).returncode == 0
 
 
 @cache
 def dry_run(target: str) -> list[str]:
     """The commands `make TARGET` would run (make -n)."""
-    done = subprocess.run(["make", "-n", target], cwd=ROOT, capture_output=True, text=True)
+    done = make("-n", target)
     assert done.returncode == 0, done.stderr
     return done.stdout.splitlines()
 
@@ -61,12 +71,7 @@ def dry_run(target: str) -> list[str]:
 @cache
 def prerequisites(target: str) -> frozenset[str]:
     """`target`'s prerequisites, transitively, from make's own database."""
-    done = subprocess.run(
-        ["make", "--print-data-base", "--question", "--no-builtin-rules", target],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    )
+    done = make("--print-data-base", "--question", "--no-builtin-rules", target)
     direct = set()
     for line in done.stdout.splitlines():
         name, _, rest = line.partition(":")
@@ -232,7 +237,7 @@ def test_the_pull_request_comment_posts_the_report_model_gate_writes() -> None:
 
 
 def test_make_help_lists_every_phony_target() -> None:
-    done = subprocess.run(["make", "help"], cwd=ROOT, capture_output=True, text=True, check=True)
+    done = make("help", check=True)
     described = {line.split()[0] for line in done.stdout.splitlines() if line.strip()}
     phony = next(
         line for line in (ROOT / "Makefile").read_text().splitlines() if line.startswith(".PHONY")
