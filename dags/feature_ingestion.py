@@ -6,28 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 from airflow.sdk import Asset, dag, task
-from airflow.sdk.definitions.timetables.interval import CronDataIntervalTimetable
 
-from advanced_mlops.orchestration.defaults import (
-    DEFAULT_ARGS,
-    END_DATE,
-    FEATURE_STORE_URI,
-    START_DATE,
-)
+from advanced_mlops.orchestration.defaults import FEATURE_STORE_URI, daily_dag_args
 
 FEATURE_STORE = Asset(FEATURE_STORE_URI)
 
 
-@dag(
-    # A run for day D starts once D is over and ingests D's batch (logical date = D).
-    schedule=CronDataIntervalTimetable("@daily", timezone="UTC"),
-    start_date=START_DATE,
-    end_date=END_DATE,
-    catchup=True,
-    max_active_runs=1,
-    default_args=DEFAULT_ARGS,
-    tags=["mlops", "features"],
-)
+@dag(**daily_dag_args(), tags=["mlops", "features"])  # the run for day D ingests D's batch
 def feature_ingestion() -> None:
     @task
     def check_contract(ds: str | None = None) -> int:

@@ -7,21 +7,12 @@ from __future__ import annotations
 from typing import Any
 
 from airflow.sdk import dag, task
-from airflow.sdk.definitions.timetables.interval import CronDataIntervalTimetable
 
-from advanced_mlops.orchestration.defaults import DEFAULT_ARGS, END_DATE, START_DATE
+from advanced_mlops.orchestration.defaults import daily_dag_args
 from advanced_mlops.orchestration.operators import TriggerWithNote
 
 
-@dag(
-    schedule=CronDataIntervalTimetable("@daily", timezone="UTC"),
-    start_date=START_DATE,
-    end_date=END_DATE,
-    catchup=True,
-    max_active_runs=1,
-    default_args=DEFAULT_ARGS,
-    tags=["mlops", "monitoring"],
-)
+@dag(**daily_dag_args(), tags=["mlops", "monitoring"])  # the run for day D judges D
 def monitoring() -> None:
     @task
     def monitor(ds: str | None = None) -> dict[str, Any]:

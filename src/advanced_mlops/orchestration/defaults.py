@@ -58,3 +58,18 @@ DEFAULT_ARGS: dict[str, Any] = {
     "max_retry_delay": timedelta(minutes=10),
     "on_failure_callback": on_failure,
 }
+
+
+def daily_dag_args() -> dict[str, Any]:
+    """The schedule of a daily pipeline: the run for day D starts once D is over and has logical
+    date D; it catches up from MLOPS_DAGS_START (to MLOPS_DAGS_END), one run at a time."""
+    from airflow.sdk.definitions.timetables.interval import CronDataIntervalTimetable
+
+    return {
+        "schedule": CronDataIntervalTimetable("@daily", timezone="UTC"),
+        "start_date": START_DATE,
+        "end_date": END_DATE,
+        "catchup": True,
+        "max_active_runs": 1,
+        "default_args": DEFAULT_ARGS,
+    }
