@@ -24,6 +24,11 @@ def test_no_import_errors_and_both_dags(dagbag) -> None:  # type: ignore[no-unty
     assert set(dagbag.dag_ids) == {"feature_ingestion", "continuous_training", "monitoring"}
 
 
+def test_no_dag_has_a_cycle(dagbag) -> None:  # type: ignore[no-untyped-def]
+    for dag in dagbag.dags.values():
+        dag.check_cycle()  # raises AirflowDagCycleException on a cycle
+
+
 def test_every_task_has_owner_retries_and_the_dag_tags(dagbag) -> None:  # type: ignore[no-untyped-def]
     for dag in dagbag.dags.values():
         assert "mlops" in dag.tags
