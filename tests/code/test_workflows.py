@@ -298,3 +298,17 @@ def test_the_checker_accepts_what_exists() -> None:
         {"uses": "appleboy/ssh-action@x", "with": {"script": 'cd "$D" && make deploy TAG="$T"'}},
     )
     assert workflow_problems(good) == []
+
+
+def test_the_bentos_requirements_are_the_lock() -> None:
+    """`bentoml build` installs docker/requirements-serving.txt: it must be what CI tested."""
+    export = subprocess.run(
+        ["uv", "export", "--frozen", "--no-dev", "--no-hashes", "--no-emit-project", "--quiet"],
+        cwd=ROOT, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    pins = [line for line in export.stdout.splitlines() if line and not line.startswith("#")]
+    written = (ROOT / "docker" / "requirements-serving.txt").read_text().splitlines()
+    assert pins == [line for line in written if line and not line.startswith("#")], (
+        "regenerate it: uv export --frozen --no-dev --no-hashes --no-emit-project "
+        "-o docker/requirements-serving.txt"
+    )

@@ -111,17 +111,6 @@ def count_frame(
     return counts
 
 
-def count_records(
-    features: Sequence[Mapping[str, Any]],
-    predictions: Sequence[str],
-    reference: ReferenceProfile,
-) -> DayCounts:
-    """Counts of logged feature dicts (and the champion's predictions among them)."""
-    frame = pd.DataFrame.from_records(list(features), columns=list(schema.FEATURES))
-    absent = {name: sum(1 for row in features if name not in row) for name in schema.FEATURES}
-    return count_frame(frame, reference, predictions, absent)
-
-
 def parse_features(texts: Sequence[str]) -> tuple[pd.DataFrame, dict[str, int]]:
     """The JSON feature objects of a chunk as columns, and how many rows lacked each key.
 
