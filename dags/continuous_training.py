@@ -59,7 +59,7 @@ def continuous_training() -> None:
         return promote_model(verdict["version"])
 
     @task
-    def keep_champion(verdict: dict[str, Any]) -> str | None:
+    def keep_champion(verdict: dict[str, Any]) -> str:
         from advanced_mlops.orchestration.tasks import keep_champion as keep
 
         return keep(verdict["version"], verdict["verdict"])

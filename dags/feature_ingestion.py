@@ -18,13 +18,13 @@ def feature_ingestion() -> None:
     def check_contract(ds: str | None = None) -> int:
         from advanced_mlops.orchestration.tasks import check_raw_contract
 
-        return check_raw_contract(str(ds))
+        return check_raw_contract(ds)
 
     @task(outlets=[FEATURE_STORE])
     def ingest(ds: str | None = None, outlet_events: Any = None) -> dict[str, int]:
         from advanced_mlops.orchestration.tasks import ingest as ingest_day
 
-        rows = ingest_day(str(ds))
+        rows = ingest_day(ds)
         outlet_events[FEATURE_STORE].extra = {"day": ds, **rows}  # training's base date
         return rows
 

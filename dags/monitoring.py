@@ -18,7 +18,7 @@ def monitoring() -> None:
     def monitor(ds: str | None = None) -> dict[str, Any]:
         from advanced_mlops.orchestration.tasks import monitor as monitor_day
 
-        return monitor_day(str(ds))
+        return monitor_day(ds)
 
     @task.branch
     def decide(result: dict[str, Any]) -> str:

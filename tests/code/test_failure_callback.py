@@ -2,41 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import logging
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
 from advanced_mlops.orchestration.defaults import on_failure
-
-
-@pytest.fixture
-def webhook() -> Iterator[tuple[str, list[dict[str, Any]]]]:
-    """A real HTTP server on localhost that keeps the JSON bodies it receives."""
-    received: list[dict[str, Any]] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            length = int(self.headers["Content-Length"])
-            received.append(json.loads(self.rfile.read(length)))
-            self.send_response(204)
-            self.end_headers()
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = HTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}/hook", received
-    server.shutdown()
-    server.server_close()
-
 
 CONTEXT = {
     "task_instance": SimpleNamespace(dag_id="feature_ingestion", task_id="check_contract"),
@@ -68,3 +40,16 @@ def test_an_unreachable_webhook_is_a_warning_not_a_second_failure(
     with caplog.at_level(logging.WARNING, logger="advanced_mlops.dags"):
         on_failure(CONTEXT)
     assert any("alert webhook failed" in r.getMessage() for r in caplog.records)
+
+
+def test_a_run_without_logical_date_is_named_by_its_run_id(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Asset-triggered runs have no logical date: the line names the run instead of `None`."""
+    ti = SimpleNamespace(
+        dag_id="continuous_training", task_id="train", run_id="asset_triggered__2025-02-11"
+    )
+    with caplog.at_level(logging.ERROR, logger="advanced_mlops.dags"):
+        on_failure({"task_instance": ti, "logical_date": None, "exception": OSError("disk full")})
+    [line] = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    assert line == "FAILED continuous_training.train for asset_triggered__2025-02-11: disk full"

@@ -58,6 +58,17 @@ def run_dag_tasks(dag_id: str, day: date) -> tuple[str, dict[str, tuple[str, int
     return str(run.state), tasks
 
 
+def returned(dag_id: str, day: date) -> dict[str, Any]:
+    """What each task of the run for `day` returned (its `return_value` XCom)."""
+    from airflow.models.xcom import XComModel
+    from airflow.utils.session import create_session
+
+    [run] = [r for r in dag_runs(dag_id) if r["logical_date"].date() == day]
+    with create_session() as session:
+        rows = session.scalars(XComModel.get_many(run_id=run["run_id"], key="return_value"))
+        return {x.task_id: XComModel.deserialize_value(x) for x in rows if x.dag_id == dag_id}
+
+
 def dag_runs(dag_id: str) -> list[dict[str, Any]]:
     """Every run of a DAG in the metadata, with its id, type, logical date and note."""
     from airflow.models.dagrun import DagRun

@@ -32,7 +32,9 @@ pytestmark = pytest.mark.slow
 POSTGRES_SERVER = os.environ.get(
     "MLOPS_TEST_POSTGRES_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432"
 )
-DAY = date(2025, 2, 10)  # the day the REST call ingests; 40 days before it are already stored
+# The day the REST call ingests. The 40 days before it and 2 after it are already stored, so
+# the training run can only pick DAY from the asset event (the newest stored day is DAY + 2).
+DAY = date(2025, 2, 10)
 SMALL_TRAINING = {
     "MLOPS_CUSTOMERS": "900",
     "MLOPS_MAX_ITERATIONS": "120",
@@ -65,10 +67,11 @@ def free_port() -> int:
 
 @pytest.fixture
 def airflow(tmp_path: Path, postgres_url: str) -> Iterator[dict[str, Any]]:
-    """`mlops airflow standalone` on a free port, a MariaDB store with 40 days, and an API token."""
+    """`mlops airflow standalone` on a free port, a MariaDB store with 42 days around DAY, and an
+    API token."""
     with mariadb_database() as store_url:
         upgrade(store_url)
-        days = [DAY - timedelta(days=i) for i in range(40, 0, -1)]
+        days = [DAY + timedelta(days=i) for i in (*range(-40, 0), 1, 2)]
         ingest_days(store_url, Generator(customers=900), days, 7, lambda _: "stable", "test")
         port = free_port()
         env = {
@@ -129,7 +132,8 @@ def wait_for_run(api: httpx.Client, dag_id: str, timeout: float) -> dict[str, An
     """The DAG's first run once it has finished (or an assertion with its task states)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        runs = api.get(f"/api/v2/dags/{dag_id}/dagRuns").json()["dag_runs"]
+        runs = api.get(f"/api/v2/dags/{dag_id}/dagRuns", params={"order_by": "run_after"})
+        runs = runs.json()["dag_runs"]
         if runs and runs[0]["state"] in ("success", "failed"):
             return dict(runs[0])
         time.sleep(3)
@@ -155,6 +159,35 @@ def test_rest_triggered_ingestion_schedules_training_through_the_asset(
     training = wait_for_run(api, "continuous_training", timeout=300)
     assert training["run_type"] == "asset_triggered"
     assert training["state"] == "success"
+    run_id = training["dag_run_id"]
+    base_date = api.get(
+        f"/api/v2/dags/continuous_training/dagRuns/{run_id}/taskInstances/base_date"
+        "/xcomEntries/return_value"
+    )
+    assert base_date.json()["value"] == DAY.isoformat()  # from the event, not the newest day
+
+    # The feature-store event (which names its day) created the training run; the promotion
+    # emitted the champion asset.
+    events = api.get("/api/v2/assets/events", params={"order_by": "timestamp"}).json()
+    announced = [
+        (
+            e["uri"],
+            e["source_dag_id"],
+            e["extra"]["day"],
+            [r["run_id"] for r in e["created_dagruns"]],
+        )
+        for e in events["asset_events"]
+        if e["source_dag_id"] == "feature_ingestion"
+    ]
+    assert announced == [
+        ("mlops://feature_store/features", "feature_ingestion", DAY.isoformat(), [run_id])
+    ]
+    champion = [
+        (e["uri"], e["source_task_id"], e["source_run_id"])
+        for e in events["asset_events"]
+        if e["source_dag_id"] == "continuous_training"
+    ]
+    assert champion == [("mlops://registry/credit_score_classifier/champion", "promote", run_id)]
 
     with connect(airflow["store_url"]) as conn:
         assert repository.day_counts(conn, DAY)["features"] > 0

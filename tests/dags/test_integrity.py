@@ -29,13 +29,17 @@ def test_no_dag_has_a_cycle(dagbag) -> None:  # type: ignore[no-untyped-def]
         dag.check_cycle()  # raises AirflowDagCycleException on a cycle
 
 
-def test_every_task_has_owner_retries_and_the_dag_tags(dagbag) -> None:  # type: ignore[no-untyped-def]
+def test_every_task_has_owner_retries_callback_and_the_dag_tags(dagbag) -> None:  # type: ignore[no-untyped-def]
+    from advanced_mlops.orchestration.defaults import on_failure
+
     for dag in dagbag.dags.values():
         assert "mlops" in dag.tags
         for task in dag.tasks:
             assert task.owner == "mlops", task.task_id
             assert task.retries >= 1, task.task_id
-            assert task.retry_exponential_backoff, task.task_id
+            assert task.retry_exponential_backoff >= 2, task.task_id  # the delay grows
+            callbacks = task.on_failure_callback
+            assert on_failure in (callbacks if isinstance(callbacks, list) else [callbacks])
 
 
 def test_training_branches_to_promote_or_keep(dagbag) -> None:  # type: ignore[no-untyped-def]

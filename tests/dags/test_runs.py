@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -13,8 +14,9 @@ from advanced_mlops.data.ingest import ingest_days
 from advanced_mlops.registry import mlflow_io
 from advanced_mlops.store import repository
 from advanced_mlops.store.engine import connect, upgrade
+from advanced_mlops.training.snapshot import snapshot_at
 from tests.conftest import fast_settings, mariadb_database
-from tests.dags.conftest import run_dag, run_dag_tasks, use_environment
+from tests.dags.conftest import returned, run_dag, run_dag_tasks, use_environment
 
 pytestmark = pytest.mark.slow
 
@@ -56,9 +58,14 @@ def test_ingestion_runs_are_idempotent_per_logical_date(
 
 
 def test_a_contract_breaking_day_fails_at_once_and_writes_nothing(
-    airflow_db: None, store: dict[str, str], monkeypatch: pytest.MonkeyPatch
+    airflow_db: None,
+    store: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    webhook: tuple[str, list[dict[str, Any]]],
 ) -> None:
     use_environment(store, monkeypatch)
+    url, alerts = webhook
+    monkeypatch.setenv("MLOPS_ALERT_WEBHOOK", url)
     broken, next_day = date(2025, 1, 20), date(2025, 1, 21)
     with connect(store["AIRFLOW_CONN_MLOPS_STORE"]) as conn:
         before = repository.table_counts(conn)
@@ -68,6 +75,10 @@ def test_a_contract_breaking_day_fails_at_once_and_writes_nothing(
     assert state == "failed"
     assert tasks["check_contract"] == ("failed", 1), "a broken contract is not retried"
     assert tasks["ingest"][0] == "upstream_failed"
+    # The failure callback ran for the real task: one line, posted to the webhook.
+    [alert] = alerts
+    assert alert["text"].startswith("FAILED feature_ingestion.check_contract for 2025-01-20")
+    assert "breaks its contract" in alert["text"]
     with connect(store["AIRFLOW_CONN_MLOPS_STORE"]) as conn:
         assert repository.table_counts(conn) == before
         assert repository.day_counts(conn, broken)["features"] == 0
@@ -96,15 +107,34 @@ def test_training_run_trains_gates_and_promotes(
     assert mlflow_io.alias_version(settings, mlflow_io.CHAMPION) == "1"
     with connect(store["AIRFLOW_CONN_MLOPS_STORE"]) as conn:
         events = [h["event"] for h in repository.read_history(conn, settings.model_name)]
+        stored = repository.read_snapshot(conn, base)
+        expected = snapshot_at(conn, base, settings.train_window_days)
     assert events == ["gate", "promote"]
+    assert len(stored) == len(expected) > 0  # the point-in-time snapshot the model was fitted on
+    assert stored["label_date"].max() <= base
+
+    # A re-run of the date reuses its model: no second version, no second promotion.
+    state, tasks = run_dag_tasks("continuous_training", base)
+    assert state == "success"
+    assert (tasks["keep_champion"][0], tasks["promote"][0]) == ("success", "skipped")
+    assert returned("continuous_training", base)["keep_champion"] == (
+        "kept champion v1: challenger v1 is the champion already (this date ran before)"
+    )
+    assert mlflow_io.registered_versions(settings) == {"1"}
+    with connect(store["AIRFLOW_CONN_MLOPS_STORE"]) as conn:
+        assert [h["event"] for h in repository.read_history(conn, settings.model_name)] == events
 
     # A refusal is not a failure: the run succeeds, the champion stays, the history says why.
     monkeypatch.setenv("MLOPS_GATE_MIN_MACRO_F1", "0.99")
-    state, tasks = run_dag_tasks("continuous_training", base)
+    earlier = base - timedelta(days=1)
+    state, tasks = run_dag_tasks("continuous_training", earlier)
     assert state == "success"
     assert tasks["keep_champion"][0] == "success"
     assert tasks["promote"][0] == "skipped"
     assert mlflow_io.alias_version(settings, mlflow_io.CHAMPION) == "1"
+    assert returned("continuous_training", earlier)["keep_champion"].startswith(
+        "kept champion v1: challenger v2 failed macro_f1 ("
+    )
     with connect(store["AIRFLOW_CONN_MLOPS_STORE"]) as conn:
         refusal = repository.read_history(conn, settings.model_name)[-1]
     assert (refusal["event"], refusal["version"], refusal["passed"]) == ("gate", "2", False)

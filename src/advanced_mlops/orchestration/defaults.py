@@ -33,10 +33,9 @@ def on_failure(context: dict[str, Any]) -> None:
     """One clear line in the task log, and a POST to MLOPS_ALERT_WEBHOOK when it is set."""
     ti = context.get("task_instance")
     reason = " ".join(str(context.get("exception")).split())  # one line, even for tracebacks
-    line = (
-        f"FAILED {getattr(ti, 'dag_id', '?')}.{getattr(ti, 'task_id', '?')} "
-        f"for {context.get('logical_date')}: {reason}"
-    )
+    # An asset-triggered run has no logical date: its run id says which run failed.
+    run = context.get("logical_date") or getattr(ti, "run_id", None) or "?"
+    line = f"FAILED {getattr(ti, 'dag_id', '?')}.{getattr(ti, 'task_id', '?')} for {run}: {reason}"
     log.error(line)
     if url := os.environ.get("MLOPS_ALERT_WEBHOOK"):
         request = urllib.request.Request(
@@ -54,7 +53,7 @@ DEFAULT_ARGS: dict[str, Any] = {
     "owner": "mlops",
     "retries": 2,
     "retry_delay": timedelta(seconds=30),
-    "retry_exponential_backoff": True,
+    "retry_exponential_backoff": 2.0,  # a multiplier since Airflow 3.3: 30 s, 60 s, 120 s ...
     "max_retry_delay": timedelta(minutes=10),
     "on_failure_callback": on_failure,
 }

@@ -40,57 +40,74 @@ def fail_fast_on_bad_data() -> Iterator[None]:
         raise AirflowFailException(str(exc)) from exc
 
 
-def check_raw_contract(day: str) -> int:
+def logical_day(ds: str | None) -> date:
+    """The run's logical date. A run triggered without one (`logical_date: null`) cannot say
+    which day it is for: it fails at once with that reason instead of retrying."""
+    if not ds or ds == "None":
+        from airflow.sdk.exceptions import AirflowFailException
+
+        raise AirflowFailException(
+            "this run has no logical date: trigger it with one (the day to process)"
+        )
+    return date.fromisoformat(ds)
+
+
+def check_raw_contract(day: str | None) -> int:
     """Fail the run when the day's raw batch breaks its contract; nothing is written."""
     from advanced_mlops.data.ingest import check_raw_batch
     from advanced_mlops.data.sources import source_from_settings
 
-    logical_date = date.fromisoformat(day)
+    logical_date = logical_day(day)
     raw = source_from_settings(task_settings()).batch(logical_date)
     with fail_fast_on_bad_data():
         check_raw_batch(raw, logical_date)
     return len(raw)
 
 
-def ingest(day: str) -> dict[str, int]:
+def ingest(day: str | None) -> dict[str, int]:
     """Replace the day in the feature store (idempotent for the logical date)."""
     from advanced_mlops.data.ingest import ingest_days
     from advanced_mlops.data.sources import scenario_of, source_from_settings
 
+    logical_date = logical_day(day)
     settings = task_settings()
     source = source_from_settings(settings)
     with fail_fast_on_bad_data():
         [result] = ingest_days(
-            settings.store_url, source, [date.fromisoformat(day)], settings.label_delay_days,
+            settings.store_url, source, [logical_date], settings.label_delay_days,
             scenario_of(source), "airflow",
         )  # fmt: skip
     return {"features": result.feature_rows, "labels": result.label_rows}
 
 
-def resolve_base_date(logical_day: str | None, triggering_asset_events: Any = None) -> str:
-    """The day to train for: the logical date of a scheduled or manual run; for a run scheduled
-    by the feature-store asset (which has none), the newest day its events announce, else the
-    newest day in the store."""
+def resolve_base_date(ds: str | None, triggering_asset_events: Any = None) -> str:
+    """The day to train for. A run scheduled by the feature-store asset has no logical date: the
+    newest day its events announce. A run with one (by hand, or from monitoring) trains on it,
+    but never past the newest ingested day (a manual run dated today on older data). Without
+    either, the newest ingested day."""
+    from advanced_mlops.errors import MlopsError
     from advanced_mlops.store import repository
     from advanced_mlops.store.engine import connect
 
-    if logical_day and logical_day != "None":
-        return logical_day
+    logical = None if not ds or ds == "None" else date.fromisoformat(ds)
     announced = [
-        str(event.extra["day"])
+        date.fromisoformat(str(event.extra["day"]))
         for events in (triggering_asset_events or {}).values()
         for event in events
         if (event.extra or {}).get("day")
     ]
-    if announced:
-        return max(announced)
+    if logical is None and announced:
+        return max(announced).isoformat()
     with connect(task_settings().store_url) as conn:
         newest = repository.latest_ingested_day(conn)
     if newest is None:
-        from advanced_mlops.errors import MlopsError
-
-        raise MlopsError("no logical date and nothing ingested yet: nothing to train on")
-    return newest.isoformat()
+        raise MlopsError("nothing ingested yet: nothing to train on")
+    if logical is None:
+        return newest.isoformat()
+    if logical > newest:
+        log.info("logical date %s is after the newest ingested day: training on %s", ds, newest)
+        return newest.isoformat()
+    return logical.isoformat()
 
 
 def build_snapshot(day: str) -> int:
@@ -102,21 +119,34 @@ def build_snapshot(day: str) -> int:
 
 
 def train_model(day: str) -> str:
-    """Train on the snapshot stored for the logical date; returns the new registered version."""
-    from advanced_mlops.training.job import stored_snapshot, train
+    """Train on the snapshot stored for the logical date; returns the registered version. A re-run
+    of the date reuses the version already trained on the same snapshot with the same settings
+    (the fit is deterministic), so re-running never piles up identical versions."""
+    from advanced_mlops.training.job import stored_snapshot, train, trained_version
 
     settings = task_settings()
     base_date = date.fromisoformat(day)
-    result = train(settings, base_date, snapshot=stored_snapshot(settings, base_date))
+    snapshot = stored_snapshot(settings, base_date)
+    if version := trained_version(settings, base_date, snapshot):
+        log.info("v%s was trained on this snapshot with these settings: reusing it", version)
+        return version
+    result = train(settings, base_date, snapshot=snapshot)
     log.info("trained v%s: holdout macro-F1 %.4f", result.version, result.metrics["macro_f1"])
     return result.version
 
 
+ALREADY_CHAMPION = "is the champion already (this date ran before)"
+
+
 def gate_model(version: str, day: str) -> dict[str, Any]:
     """Judge the challenger on the logical date's newest holdout; the verdict says why."""
+    from advanced_mlops.registry import mlflow_io
     from advanced_mlops.registry.promotion import gate
 
-    result = gate(task_settings(), version, date.fromisoformat(day))
+    settings = task_settings()
+    if mlflow_io.alias_version(settings, mlflow_io.CHAMPION) == version:
+        return {"version": version, "passed": False, "verdict": ALREADY_CHAMPION}
+    result = gate(settings, version, date.fromisoformat(day))
     log.info("gate v%s vs champion v%s: %s", version, result.champion, result.verdict)
     return {"version": version, "passed": result.passed, "verdict": result.verdict}
 
@@ -135,23 +165,24 @@ def promote_model(version: str) -> str:
     return version
 
 
-def keep_champion(version: str, verdict: str) -> str | None:
-    """A refusal is not a failure: say which champion stays and why."""
+def keep_champion(version: str, verdict: str) -> str:
+    """A refusal is not a failure: say which champion stays and why (in the log and the XCom)."""
     from advanced_mlops.registry import mlflow_io
 
     champion = mlflow_io.alias_version(task_settings(), mlflow_io.CHAMPION)
-    log.info("kept champion v%s: challenger v%s %s", champion, version, verdict)
-    return champion
+    line = f"kept champion v{champion}: challenger v{version} {verdict}"
+    log.info(line)
+    return line
 
 
 NOTE_LIMIT = 1000  # characters Airflow keeps of a run's note
 
 
-def monitor(day: str) -> dict[str, Any]:
+def monitor(day: str | None) -> dict[str, Any]:
     """Monitor the logical date's predictions; the decision, its reasons and a run note."""
     from advanced_mlops.monitoring.job import monitor_day
 
-    result = monitor_day(task_settings(), date.fromisoformat(day))
+    result = monitor_day(task_settings(), logical_day(day))
     decision = result.decision
     for reason in decision.reasons:
         log.info("monitoring %s: %s", day, reason)

@@ -89,6 +89,14 @@ def set_version_tags(settings: Settings, version: str, tags: dict[str, Any]) -> 
         mlflow_client.set_model_version_tag(settings.model_name, version, key, str(value))
 
 
+def version_tagged(settings: Settings, key: str, value: str) -> str | None:
+    """The newest version whose tag `key` is `value`, or None."""
+    found = client(settings).search_model_versions(
+        f"name='{settings.model_name}' and tags.`{key}` = '{value}'"
+    )
+    return max((str(v.version) for v in found), key=int, default=None)
+
+
 @lru_cache(maxsize=4)
 def _load(tracking_uri: str, name: str, version: str) -> Any:
     import mlflow.catboost

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import json
 import tempfile
 from collections.abc import Callable
@@ -49,6 +51,25 @@ def fit_config(settings: Settings) -> FitConfig:
         threads=settings.threads,
         recency_half_life_days=settings.recency_half_life_days or None,
     )
+
+
+def training_key(settings: Settings, base_date: date, snapshot_hash: str) -> str:
+    """What makes two trainings the same model: the snapshot's rows and every setting that shapes
+    the fit, the split and the monitoring reference (the fit itself is seeded)."""
+    shape = {
+        **dataclasses.asdict(fit_config(settings)),
+        "valid_days": settings.valid_days,
+        "holdout_days": settings.holdout_days,
+        "reference_days": settings.monitor_reference_days,
+    }
+    key = json.dumps([base_date.isoformat(), snapshot_hash, shape], sort_keys=True, default=str)
+    return hashlib.sha256(key.encode()).hexdigest()[:16]
+
+
+def trained_version(settings: Settings, base_date: date, snapshot: pd.DataFrame) -> str | None:
+    """The registered version already trained on this snapshot with these settings, if any."""
+    key = training_key(settings, base_date, data_hash(snapshot))
+    return mlflow_io.version_tagged(settings, "lineage.training_key", key)
 
 
 def build_snapshot(settings: Settings, base_date: date) -> pd.DataFrame:
@@ -109,6 +130,7 @@ def train(
     lineage: dict[str, object] = {
         "base_date": base_date.isoformat(),
         "data_hash": digest,
+        "training_key": training_key(settings, base_date, digest),
         "scenario": ",".join(scenarios) or "unknown",
         "label_from": str(snapshot["label_date"].min()),
         "label_to": str(snapshot["label_date"].max()),
