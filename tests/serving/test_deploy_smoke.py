@@ -1,5 +1,5 @@
 """The deploy smoke test against the real service (started by the serving fixtures) and an
-Airflow health endpoint, over real HTTP."""
+Airflow health endpoint, over real HTTP: alone, after a rollout, and after a rollback."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from advanced_mlops.deploy.smoke import default_probes, run_probes
-from tests.code.fake_docker import calls, deploy_host
+from tests.code.fake_docker import ENV_TEXT, calls, deploy_host
 from tests.integration.cli import run
 from tests.serving.conftest import Server
 from tests.serving.fake_airflow import FakeAirflow
@@ -84,3 +84,26 @@ def test_a_rollout_onto_a_healthy_stack_keeps_the_new_tag(
     assert "deployed v1.1.0, smoke test passed; previous tag v1.0.0 kept in .env" in outcome.out
     assert calls(host) == [("pull", "v1.1.0"), ("up", "v1.1.0")]
     assert "IMAGE_TAG=v1.1.0\nPREVIOUS_IMAGE_TAG=v1.0.0\n" in (host / ".env").read_text()
+
+
+def test_a_release_that_does_not_start_is_rolled_back_onto_a_stack_that_passes(
+    server: Server,
+    airflow: FakeAirflow,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """No URL given: the smoke test finds both where the env file says the stack publishes them."""
+    host = deploy_host(tmp_path, monkeypatch)
+    monkeypatch.chdir(host)
+    monkeypatch.setenv("FAKE_DOCKER_CRASHING", "v1.1.0")
+    airflow_port = airflow.url.rsplit(":", 1)[1]
+    (host / ".env").write_text(
+        f"{ENV_TEXT}SERVICE_PORT={server.port}\nAIRFLOW_PORT={airflow_port}\n"
+    )
+    outcome = run(monkeypatch, capsys, {}, "deploy", "rollout", "--tag", "v1.1.0", "--wait", "5")
+    assert outcome.code == 2
+    assert outcome.err.startswith("error: `docker compose up -d --no-build` exited 1: ")
+    assert outcome.err.strip().endswith("; rolled back to v1.0.0, which passes the smoke test")
+    assert calls(host) == [("pull", "v1.1.0"), ("up", "v1.1.0"), ("up", "v1.0.0")]
+    assert "IMAGE_TAG=v1.0.0\n" in (host / ".env").read_text()

@@ -64,21 +64,29 @@ def ingest(
     scenario: ScenarioOption = "stable",
     scenario_start: ScenarioStartOption = None,
     csv: CsvOption = None,
+    summaries: summary.SummaryOption = None,
 ) -> None:
-    """Clean and store daily batches; a day is replaced as a whole, so re-runs are safe."""
+    """Clean and store daily batches; a day is replaced as a whole, so re-runs are safe.
+
+    A run that breaks a contract on any day stores nothing and says why in the summary too."""
     from advanced_mlops.data.ingest import ingest_days
 
     settings = load_settings()
     days_to_load = date_range(parse_date(date, "--date"), days)
     source, source_name = build_source(settings, scenario, scenario_start, csv)
-    results = ingest_days(
-        settings.store_url,
-        source,
-        days_to_load,
-        settings.label_delay_days,
-        scenario_of(source),
-        source_name,
-    )
+    try:
+        results = ingest_days(
+            settings.store_url,
+            source,
+            days_to_load,
+            settings.label_delay_days,
+            scenario_of(source),
+            source_name,
+        )
+    except MlopsError as exc:
+        summary.write(summaries, summary.ingest_refused_markdown(exc))
+        raise
+    summary.write(summaries, summary.ingest_markdown(results))
     rows = sum(r.feature_rows for r in results)
     labels = sum(r.label_rows for r in results)
     render.console.print(

@@ -16,23 +16,52 @@ deploy_app = typer.Typer(
 )
 
 ServiceUrlOption = Annotated[
-    str, typer.Option("--service-url", help="Base URL of the prediction service.")
+    str | None,
+    typer.Option(
+        "--service-url",
+        help="Base URL of the service; default: BIND_ADDRESS:SERVICE_PORT of the env file.",
+        show_default=False,
+    ),
 ]
-AirflowUrlOption = Annotated[str, typer.Option("--airflow-url", help="Base URL of Airflow's API.")]
+AirflowUrlOption = Annotated[
+    str | None,
+    typer.Option(
+        "--airflow-url",
+        help="Base URL of Airflow's API; default: BIND_ADDRESS:AIRFLOW_PORT of the env file.",
+        show_default=False,
+    ),
+]
 WaitOption = Annotated[
     float, typer.Option("--wait", min=0, help="Seconds the stack may take to become healthy.")
 ]
+EnvFileOption = Annotated[
+    Path, typer.Option("--env-file", help="The compose env file (IMAGE_TAG, ports, BIND_ADDRESS).")
+]
+
+
+def smoke_urls(env_file: Path, service_url: str | None, airflow_url: str | None) -> tuple[str, str]:
+    """The URLs given, else where the compose file publishes the service and Airflow, read from
+    the env file (or the environment) as Compose reads them; without the file, its defaults."""
+    from advanced_mlops.deploy.compose import AIRFLOW_PORT, SERVICE_PORT, published_url
+
+    text = env_file.read_text(encoding="utf-8") if env_file.is_file() else ""
+    return (
+        service_url or published_url(text, SERVICE_PORT, env_file),
+        airflow_url or published_url(text, AIRFLOW_PORT, env_file),
+    )
 
 
 @deploy_app.command()
 def smoke(
-    service_url: ServiceUrlOption = "http://127.0.0.1:3000",
-    airflow_url: AirflowUrlOption = "http://127.0.0.1:8080",
+    service_url: ServiceUrlOption = None,
+    airflow_url: AirflowUrlOption = None,
+    env_file: EnvFileOption = Path(".env"),
     wait: WaitOption = 60,
 ) -> None:
     """Service ready and predicting, Airflow's scheduler healthy; exit 2 naming what is not."""
     from advanced_mlops.deploy.smoke import default_probes, run_probes
 
+    service_url, airflow_url = smoke_urls(env_file, service_url, airflow_url)
     problems = run_probes(default_probes(service_url, airflow_url), wait)
     if problems:
         raise MlopsError(f"smoke test failed: {'; '.join(problems)}")
@@ -42,9 +71,7 @@ def smoke(
 @deploy_app.command()
 def rollout(
     tag: Annotated[str, typer.Option("--tag", help="Image tag to deploy, e.g. v1.2.0.")],
-    env_file: Annotated[
-        Path, typer.Option("--env-file", help="Compose env file holding IMAGE_TAG.")
-    ] = Path(".env"),
+    env_file: EnvFileOption = Path(".env"),
     compose_files: Annotated[
         list[Path] | None,
         typer.Option("--compose-file", help="Compose file (repeatable).", show_default=False),
@@ -53,19 +80,24 @@ def rollout(
         list[str] | None,
         typer.Option("--service", help="Compose service to update (repeatable; default all)."),
     ] = None,
-    service_url: ServiceUrlOption = "http://127.0.0.1:3000",
-    airflow_url: AirflowUrlOption = "http://127.0.0.1:8080",
+    service_url: ServiceUrlOption = None,
+    airflow_url: AirflowUrlOption = None,
     wait: WaitOption = 180,
 ) -> None:
-    """Write IMAGE_TAG, pull, `up -d`, smoke-test; on failure restore the previous tag."""
-    from advanced_mlops.deploy.compose import Compose, check_tag
+    """Check out the tag (in a git checkout), write IMAGE_TAG, pull, `up -d --no-build`,
+    smoke-test; on failure put everything back and smoke-test the previous tag."""
+    from advanced_mlops.deploy.compose import Checkout, Compose, check_tag
     from advanced_mlops.deploy.compose import rollout as run_rollout
     from advanced_mlops.deploy.smoke import default_probes, run_probes
 
     check_tag(tag)  # bad input is refused before anything on the host changes
-    probes = default_probes(service_url, airflow_url)
-    compose = Compose(env_file, compose_files or [Path("docker-compose.yml")], services or [])
-    previous = run_rollout(compose, tag, lambda: run_probes(probes, wait))
+    probes = default_probes(*smoke_urls(env_file, service_url, airflow_url))
+    files = compose_files or [Path("docker-compose.yml")]
+    compose = Compose(env_file, files, services or [])
+    checkout = Checkout.of(files[0].resolve().parent)
+    previous = run_rollout(compose, tag, lambda: run_probes(probes, wait), checkout)
+    moved = f", {checkout.path} on {tag}" if checkout else ""
     render.console.print(
-        f"deployed {tag}, smoke test passed; previous tag {previous or 'none'} kept in {env_file}"
+        f"deployed {tag}{moved}, smoke test passed; previous tag {previous or 'none'} kept in "
+        f"{env_file}"
     )

@@ -9,13 +9,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from advanced_mlops.contracts.validate import ContractReport
-from advanced_mlops.errors import MlopsError
+from advanced_mlops.errors import ContractError, MlopsError
 from advanced_mlops.registry.promotion import GateResult
+
+if TYPE_CHECKING:
+    from advanced_mlops.data.ingest import IngestResult
 
 SummaryOption = Annotated[
     list[Path] | None,
@@ -98,6 +101,27 @@ def contracts_markdown(day: date, reports: Sequence[ContractReport], skipped: Se
             ),
         ]
     return "\n".join(lines) + "\n"
+
+
+def ingest_markdown(results: Sequence[IngestResult]) -> str:
+    """The days stored, and that every raw batch met its contract."""
+    rows = sum(r.feature_rows for r in results)
+    labels = sum(r.label_rows for r in results)
+    return (
+        f"### Ingestion of {len(results)} day(s), {results[0].day}..{results[-1].day}: "
+        f"✅ every raw batch met its contract\n\n{rows} feature rows and {labels} labels stored.\n"
+    )
+
+
+def ingest_refused_markdown(error: MlopsError) -> str:
+    """Why `mlops ingest` stored nothing: for a broken contract, the day and its failed
+    expectations, as `contracts check` shows them; otherwise the error itself."""
+    if isinstance(error, ContractError) and error.day and error.report:
+        return contracts_markdown(error.day, [error.report], []) + NOTHING_STORED
+    return f"### Ingestion refused: ❌\n\n{error}\n"
+
+
+NOTHING_STORED = "\nNothing was stored: ingestion checks every day of a run before writing any.\n"
 
 
 def write(paths: Sequence[Path] | None, markdown: str) -> None:

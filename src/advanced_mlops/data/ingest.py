@@ -62,7 +62,7 @@ def check_raw_batch(raw: pd.DataFrame, day: date) -> None:
         raise MlopsError(f"--date {day}: the source has no rows for this day; nothing stored")
     if broken := broken_contract(raw, SuiteName.RAW_BATCH):
         raise ContractError(
-            f"batch of {day} breaks its contract, nothing stored: {broken.summary()}"
+            f"batch of {day} breaks its contract, nothing stored: {broken.summary()}", day, broken
         )
 
 

@@ -1,18 +1,24 @@
 """`mlops deploy rollout`: switch the deploy host's compose stack to a released image tag.
 
 The compose file reads `${IMAGE_TAG}` from its env file. The rollout writes the new tag there and
-keeps the one it replaces as `PREVIOUS_IMAGE_TAG`, pulls, starts, and smoke-tests. Any failure
-puts the env file back as it was and, once containers were started, runs `up -d` again, so the host
-is left on the tag it had; the error names what failed.
+keeps the one it replaces as `PREVIOUS_IMAGE_TAG`, pulls, starts, and smoke-tests. When the deploy
+folder is a git checkout, it is moved to the tag first, so the compose file is the one released
+with the images. Any failure puts the env file and the checkout back as they were and, once
+containers were started, starts the old tag again and smoke-tests it; the error names what failed
+and which state the host is left in.
+
+Containers start with `up -d --no-build`: every image service of the compose file can also be
+built, and without it Compose builds a tag it could not pull from whatever is checked out.
 """
 
 from __future__ import annotations
 
 import io
+import os
 import re
 import subprocess
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from dotenv import dotenv_values
@@ -24,6 +30,12 @@ PREVIOUS_KEY = "PREVIOUS_IMAGE_TAG"
 # Docker's own grammar for a tag: word characters, dots and dashes, at most 128.
 TAG_PATTERN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
 _ASSIGNMENT = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$")
+
+# What the compose file publishes the smoke test's targets on, and its defaults for them.
+BIND_KEY, BIND_DEFAULT = "BIND_ADDRESS", "127.0.0.1"
+SERVICE_PORT = ("SERVICE_PORT", "3000")
+AIRFLOW_PORT = ("AIRFLOW_PORT", "8080")
+_WILDCARDS = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}
 
 Smoke = Callable[[], list[str]]
 
@@ -39,6 +51,29 @@ def check_tag(tag: str) -> str:
 def env_value(text: str, key: str) -> str | None:
     """The value of `key` in a dotenv text (python-dotenv reads it as compose does)."""
     return dotenv_values(stream=io.StringIO(text)).get(key)
+
+
+def compose_value(
+    text: str, key: str, default: str, environ: Mapping[str, str] = os.environ
+) -> str:
+    """What `${KEY:-default}` becomes in the compose file: as Compose does, the shell's variable
+    wins over the env file, and an empty value takes the default."""
+    value = environ[key] if key in environ else env_value(text, key)
+    return value or default
+
+
+def published_url(
+    text: str, port: tuple[str, str], env_file: Path, environ: Mapping[str, str] = os.environ
+) -> str:
+    """The URL of a port the compose file publishes on `${BIND_ADDRESS}:${PORT}`, reached from
+    the host itself (a wildcard address is reached on loopback)."""
+    key, default = port
+    number = compose_value(text, key, default, environ)
+    if not number.isdigit() or not 0 < int(number) < 65536:
+        raise MlopsError(f"{key}={number!r} ({env_file} or the environment): not a port number")
+    address = compose_value(text, BIND_KEY, BIND_DEFAULT, environ)
+    host = _WILDCARDS.get(address, address)
+    return f"http://[{host}]:{number}" if ":" in host else f"http://{host}:{number}"
 
 
 def with_values(text: str, values: dict[str, str]) -> str:
@@ -80,18 +115,69 @@ class Compose:
         command = [self.docker, "compose", "--env-file", str(self.env_file)]
         for file in self.files:
             command += ["-f", str(file)]
-        command += [*args, *self.services]
+        # The shell's IMAGE_TAG would win over the env file's and defeat the switch.
+        env = {k: v for k, v in os.environ.items() if k != TAG_KEY}
+        _run([*command, *args, *self.services], f"docker compose {' '.join(args)}", env)
+
+
+@dataclass(frozen=True)
+class Checkout:
+    """The deploy folder as a git checkout of this repository: moved to the released tag with the
+    images, so that the compose file (and `make deploy` itself) is the one they were built with."""
+
+    path: Path
+    git: str = "git"
+
+    @classmethod
+    def of(cls, folder: Path) -> Checkout | None:
+        """The checkout at `folder`, or None when it is a plain folder (kept up to date by hand)."""
+        return cls(folder) if (folder / ".git").exists() else None
+
+    def run(self, *args: str) -> str:
+        command = [self.git, "-C", str(self.path), "-c", "advice.detachedHead=false", *args]
+        return _run(command, f"git {' '.join(args)}", dict(os.environ))
+
+    def position(self) -> str:
+        """The branch checked out, or the commit when detached: what `restore` goes back to."""
+        branch = self.run("rev-parse", "--abbrev-ref", "HEAD").strip()
+        return self.run("rev-parse", "HEAD").strip() if branch == "HEAD" else branch
+
+    def move_to_tag(self, tag: str) -> str:
+        """Check out `tag` (fetched from `origin` when unknown here); returns where HEAD was.
+
+        Local changes to tracked files are refused: the release would replace them."""
+        changed = self.run("status", "--porcelain", "--untracked-files=no").splitlines()
+        if changed:
+            files = ", ".join(line[3:] for line in changed)
+            raise MlopsError(f"{self.path} has local changes to {files}: commit or discard them")
+        before = self.position()
         try:
-            done = subprocess.run(command, capture_output=True, text=True, check=False)
-        except OSError as exc:
-            raise MlopsError(f"cannot run {self.docker!r}: {exc.strerror or exc}") from None
-        if done.returncode != 0:
-            output = (done.stderr or done.stdout).strip().splitlines()
-            last = output[-1] if output else "no output"
-            raise MlopsError(f"`docker compose {' '.join(args)}` exited {done.returncode}: {last}")
+            self.run("rev-parse", "--quiet", "--verify", f"refs/tags/{tag}^{{commit}}")
+        except MlopsError:
+            self.run("fetch", "--quiet", "--no-tags", "origin", "tag", tag)
+        self.run("checkout", "--quiet", "--detach", f"refs/tags/{tag}")
+        return before
+
+    def restore(self, position: str) -> None:
+        self.run("checkout", "--quiet", position)
 
 
-def rollout(compose: Compose, tag: str, smoke: Smoke) -> str | None:
+def _run(command: list[str], name: str, env: dict[str, str]) -> str:
+    """Run a host command; its failure is one line: which command, its exit code, its last line."""
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, check=False, env=env)
+    except OSError as exc:
+        raise MlopsError(f"cannot run {command[0]!r}: {exc.strerror or exc}") from None
+    if done.returncode != 0:
+        output = (done.stderr or done.stdout).strip().splitlines()
+        last = output[-1] if output else "no output"
+        raise MlopsError(f"`{name}` exited {done.returncode}: {last}")
+    return done.stdout
+
+
+def rollout(
+    compose: Compose, tag: str, smoke: Smoke, checkout: Checkout | None = None
+) -> str | None:
     """Put the stack on `tag` and smoke-test it; returns the previous tag kept in the file."""
     check_tag(tag)
     for file in (*compose.files, compose.env_file):
@@ -99,33 +185,64 @@ def rollout(compose: Compose, tag: str, smoke: Smoke) -> str | None:
             raise MlopsError(f"{file}: no such file on this host")
     original = compose.env_file.read_text(encoding="utf-8")
     text, previous = switched(original, tag)
+    undo = Undo(compose, original, (checkout, checkout.move_to_tag(tag)) if checkout else None)
     compose.env_file.write_text(text, encoding="utf-8")
-    started = False
     try:
-        compose.run("pull")
-        started = True
-        compose.run("up", "-d")
+        compose.run("pull")  # an image that cannot be pulled stops the rollout here...
+        undo = replace(undo, started=True)
+        compose.run("up", "-d", "--no-build")  # ...or here, never built from the checkout
         problems = smoke()
         if problems:
             raise MlopsError(f"smoke test of {tag} failed: {'; '.join(problems)}")
     except MlopsError as exc:
-        raise MlopsError(f"{exc}; {_roll_back(compose, original, started)}") from None
+        raise MlopsError(f"{exc}; {undo.roll_back(smoke)}") from None
     except BaseException:  # interrupted or a bug: still leave the host on its old tag
-        _roll_back(compose, original, started)
+        undo.roll_back(None)
         raise
     return previous
 
 
-def _roll_back(compose: Compose, original: str, started: bool) -> str:
-    """Restore the env file, and the containers when they were touched; says what it did."""
-    compose.env_file.write_text(original, encoding="utf-8")
-    before = env_value(original, TAG_KEY)
-    if not started:
-        return f"{TAG_KEY} stays {before or 'unset'}"
-    if before is None:
-        return f"no previous {TAG_KEY} to roll back to"
+@dataclass(frozen=True)
+class Undo:
+    """What puts the host back: the env file's text, the checkout with where its HEAD was, and
+    whether containers of the new tag were started."""
+
+    compose: Compose
+    original: str
+    moved: tuple[Checkout, str] | None = None
+    started: bool = False
+
+    def roll_back(self, smoke: Smoke | None) -> str:
+        """Restore the files, restart the old tag when containers were touched and smoke-test it
+        again (unless interrupted); says which state the host is left in."""
+        self.compose.env_file.write_text(self.original, encoding="utf-8")
+        notes = [_restore(*self.moved)] if self.moved else []
+        before = env_value(self.original, TAG_KEY)
+        if not self.started:
+            notes.append(f"{TAG_KEY} stays {before or 'unset'}")
+        elif before is None:
+            notes.append(f"no previous {TAG_KEY} to roll back to: the host runs the failed tag")
+        else:
+            notes.append(_restart(self.compose, before, smoke))
+        return "; ".join(notes)
+
+
+def _restore(checkout: Checkout, position: str) -> str:
     try:
-        compose.run("up", "-d")
+        checkout.restore(position)
+    except MlopsError as exc:
+        return f"putting the checkout back on {position} failed: {exc}"
+    return f"checkout back on {position}"
+
+
+def _restart(compose: Compose, before: str, smoke: Smoke | None) -> str:
+    """Start the old tag again and tell whether it is healthy: the host's state after a failure."""
+    try:
+        compose.run("up", "-d", "--no-build")
     except MlopsError as exc:
         return f"rolling back to {before} failed too: {exc}"
-    return f"rolled back to {before}"
+    if smoke is None:
+        return f"rolled back to {before} (not smoke-tested)"
+    if problems := smoke():
+        return f"rolled back to {before}, which fails the smoke test too: {'; '.join(problems)}"
+    return f"rolled back to {before}, which passes the smoke test"

@@ -4,6 +4,9 @@ metadata database and scheduler report healthy.
 The judges are pure functions of (status, body) so what counts as healthy is tested without a
 network; `run_probes` is the only code that talks HTTP. Containers take seconds to start, so each
 probe is retried until it passes or the shared deadline is over.
+
+What the probes run is imported with this module, before a rollout moves the deploy checkout to
+another tag: a lazy import would then load the other tag's code.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import httpx
 from pydantic import ValidationError
 
 from advanced_mlops.errors import MlopsError
+from advanced_mlops.serving.schemas import Prediction
 
 Judge = Callable[[int, Any], str | None]
 RETRY_SECONDS = 1.0
@@ -52,8 +56,6 @@ def judge_ready(status: int, body: Any) -> str | None:
 
 def judge_prediction(status: int, body: Any) -> str | None:
     """A 200 whose body is a `Prediction` with probabilities that add up to one."""
-    from advanced_mlops.serving.schemas import Prediction
-
     if status != 200:
         return f"answered {status}: {str(body)[:200]}"
     try:

@@ -85,7 +85,9 @@ def build_snapshot(settings: Settings, base_date: date) -> pd.DataFrame:
                 f"--base-date {base_date}: no labelled rows known by then; ingest days first"
             )
         if broken := broken_contract(snapshot, SuiteName.TRAINING_SNAPSHOT):
-            raise ContractError(f"training snapshot of {base_date} refused: {broken.summary()}")
+            raise ContractError(
+                f"training snapshot of {base_date} refused: {broken.summary()}", base_date, broken
+            )
         repository.replace_snapshot(conn, base_date, snapshot)
     return snapshot
 
