@@ -10,7 +10,7 @@ from datetime import date
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
@@ -92,6 +92,13 @@ class Settings(BaseSettings):
     monitor_cramers_v_threshold: float = Field(
         0.2, gt=0, le=1, description="Cramér's V (bias-corrected) at which a category drifts."
     )
+    monitor_drift_alpha: float = Field(
+        0.01,
+        gt=0,
+        lt=1,
+        description="A feature drifts only if the two-sample test against the reference also "
+        "gives p below this.",
+    )
     monitor_important_features: int = Field(
         8, ge=1, description="Drift counts on the champion's N most important features."
     )
@@ -111,6 +118,18 @@ class Settings(BaseSettings):
     monitor_max_out_of_range: float = Field(
         0.05, ge=0, le=1, description="Share of out-of-range or unknown values that breaks a day."
     )
+
+    @field_validator("monitor_min_drifted_features")
+    @classmethod
+    def _drifted_within_important(cls, value: int, info: ValidationInfo) -> int:
+        important = info.data.get("monitor_important_features")
+        if important is not None and value > important:
+            raise ValueError(
+                f"{value} drifted features can never be found among "
+                f"MLOPS_MONITOR_IMPORTANT_FEATURES={important}: set "
+                "MLOPS_MONITOR_MIN_DRIFTED_FEATURES at most to MLOPS_MONITOR_IMPORTANT_FEATURES"
+            )
+        return value
 
     @model_validator(mode="after")
     def _fill_embedded_defaults(self) -> Settings:

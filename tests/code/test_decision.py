@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
+from pathlib import Path
 
+import pytest
+
+from advanced_mlops.errors import MlopsError
 from advanced_mlops.monitoring.decision import (
     DecisionRules,
     Evidence,
@@ -12,6 +17,7 @@ from advanced_mlops.monitoring.decision import (
 )
 from advanced_mlops.monitoring.drift import FeatureDrift
 from advanced_mlops.monitoring.performance import LivePerformance
+from advanced_mlops.settings import load_settings
 
 DAY = date(2025, 3, 10)
 RULES = DecisionRules(min_rows=50, min_labelled=200, min_macro_f1=0.62, important_features=3,
@@ -19,8 +25,8 @@ RULES = DecisionRules(min_rows=50, min_labelled=200, min_macro_f1=0.62, importan
 IMPORTANT = ["outstanding_debt", "num_credit_inquiries", "credit_mix"]
 
 
-def drift(feature: str, value: float) -> FeatureDrift:
-    return FeatureDrift(feature, "numeric", "psi", value, 0.2, 500)
+def drift(feature: str, value: float, p_value: float = 1e-6) -> FeatureDrift:
+    return FeatureDrift(feature, "numeric", "psi", value, 0.2, 500, p_value, 0.01)
 
 
 def performance(macro_f1: float | None, rows: int = 600) -> LivePerformance:
@@ -73,6 +79,46 @@ def test_drift_must_last_enough_days_with_the_same_champion() -> None:
     # Yesterday's drift was measured against another champion: the streak starts again.
     other = decide(evidence(drifted), [past(1, drifting=True, version="2")], RULES)
     assert not other.retrain
+
+
+def test_a_large_but_insignificant_effect_is_not_drift() -> None:
+    """Both must hold: the effect size beyond its threshold and p below alpha."""
+    assert drift("age", 0.5).drifted
+    assert not drift("age", 0.5, p_value=0.2).drifted
+    assert not drift("age", 0.05).drifted  # significant, but small
+    noisy = Evidence(
+        day=DAY,
+        model_version="3",
+        rows=500,
+        drift=[drift(f, 0.5, p_value=0.2) for f in IMPORTANT],
+        important=IMPORTANT,
+        performance=performance(0.7),
+    )
+    decision = decide(noisy, [past(1, drifting=True)], RULES)
+    assert not decision.drifting
+    assert decision.checks["drift"] == "ok"
+
+
+def test_notes_are_told_without_stopping_the_judgement() -> None:
+    note = "log rows from model versions the registry does not know were left out (v9: 5)"
+    decision = decide(replace(evidence(f1=0.5), notes=[note]), [], RULES)
+    assert decision.retrain
+    assert decision.reasons[-1] == note
+
+
+def test_more_drifted_than_important_features_is_refused_by_settings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # no .env from the checkout
+    monkeypatch.setenv("MLOPS_MONITOR_IMPORTANT_FEATURES", "2")
+    monkeypatch.setenv("MLOPS_MONITOR_MIN_DRIFTED_FEATURES", "3")
+    with pytest.raises(MlopsError) as raised:
+        load_settings()
+    message = str(raised.value)
+    assert "MLOPS_MONITOR_MIN_DRIFTED_FEATURES" in message
+    assert "MLOPS_MONITOR_IMPORTANT_FEATURES=2" in message
+    monkeypatch.setenv("MLOPS_MONITOR_MIN_DRIFTED_FEATURES", "2")
+    assert load_settings().monitor_min_drifted_features == 2
 
 
 def test_drift_on_too_few_or_unimportant_features_does_not_count() -> None:

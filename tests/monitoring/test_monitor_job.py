@@ -3,21 +3,25 @@ report, the MLflow run, and every bad input recorded as "insufficient data", nev
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+import logging
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from mlflow import MlflowClient
 from sqlalchemy import select, update
 
-from advanced_mlops.data.generator import Generator
+from advanced_mlops.data.generator import Generator, break_schema
 from advanced_mlops.data.ingest import ingest_days
 from advanced_mlops.data.scenarios import Scenario, ScenarioName
 from advanced_mlops.errors import ContractError
+from advanced_mlops.monitoring.aggregate import rows_per_version
 from advanced_mlops.monitoring.job import monitor_day
 from advanced_mlops.monitoring.traffic import log_traffic
 from advanced_mlops.registry import promotion
 from advanced_mlops.store import repository
+from advanced_mlops.store.bulk import to_records
 from advanced_mlops.store.engine import connect, upgrade
 from advanced_mlops.store.tables import prediction_log
 from advanced_mlops.training.job import train
@@ -33,6 +37,7 @@ def test_monitoring_on_a_real_store(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     settings = fast_settings(
         tmp_path, store_url, customers=1500, monitor_min_rows=30, monitor_min_labelled=60
@@ -70,6 +75,10 @@ def test_monitoring_on_a_real_store(
     run_data = MlflowClient(settings.tracking_uri).get_run(str(result.run_id))
     assert run_data.data.tags["monitoring.status"] == "ok"
     assert "live_macro_f1" in run_data.data.metrics
+    with connect(store_url) as conn:
+        (stored,) = repository.read_decisions(conn, last, last + timedelta(days=1))
+    assert stored["report_path"] == str(result.report_path)
+    assert stored["mlflow_run_id"] == result.run_id
     monitor_day(settings, last, report=False)  # a re-run replaces the day
     with connect(store_url) as conn:
         metrics = repository.read_monitoring_metrics(conn, last)
@@ -122,14 +131,46 @@ def test_monitoring_on_a_real_store(
     assert not broken.decision.retrain
     assert any("credit_mix is absent" in r for r in broken.decision.reasons)
 
-    # schema_break: a contract failure at ingestion; nothing is logged, nothing is triggered.
+    # schema_break: a contract failure, not a drift alarm. Its batch is refused at ingestion;
+    # should rows of that shape reach the log anyway (keys renamed, income as text), monitoring
+    # names the broken fields, judges neither drift nor performance, and triggers nothing.
     breaking = Generator(
         settings.seed, settings.customers, scenario=Scenario(ScenarioName.SCHEMA_BREAK, None)
     )
     with pytest.raises(ContractError, match="breaks its contract"):
         ingest_days(store_url, breaking, [last + timedelta(days=2)], 7, lambda _: "x", "gen")
-    after_break = monitor_day(settings, last + timedelta(days=2), report=False)
-    assert after_break.decision.status == "insufficient_data"
+    schema_broken = days[-4]
+    with connect(store_url, write=True) as conn:
+        day_rows = conn.execute(
+            select(prediction_log.c.id, prediction_log.c.features).where(
+                prediction_log.c.created_at >= datetime.combine(schema_broken, time()),
+                prediction_log.c.created_at < datetime.combine(days[-3], time()),
+            )
+        ).all()
+        shaped = break_schema(pd.DataFrame([features for _, features in day_rows]))
+        for (row_id, _), features in zip(day_rows, to_records(shaped, shaped.columns), strict=True):
+            conn.execute(
+                update(prediction_log)
+                .where(prediction_log.c.id == row_id)
+                .values(features=features)
+            )
+    judged = monitor_day(settings, schema_broken, report=False)
+    assert judged.decision.status == "insufficient_data"
+    assert not judged.decision.retrain
+    assert judged.decision.checks == {"quality": "alarm"}  # drift and performance not judged
+    reasons = " | ".join(judged.decision.reasons)
+    for finding in ("credit_mix is absent", "num_of_loan is absent", "annual_income is missing"):
+        assert finding in reasons
+    assert f"'CreditMix' ({len(day_rows)})" in reasons
+    assert f"'NumLoans' ({len(day_rows)})" in reasons
+    with connect(store_url) as conn:
+        metrics = repository.read_monitoring_metrics(conn, schema_broken)
+    drift_metrics = metrics[metrics["metric"].str.startswith("drift_")]
+    assert not drift_metrics.empty  # measured, for the record
+    assert drift_metrics["flagged"].isna().all()  # but no drift verdict on broken data
+    absent = metrics[metrics["metric"] == "absent_rows"]
+    assert sorted(absent["subject"]) == ["credit_mix", "num_of_loan"]
+    assert absent["flagged"].astype(bool).all()
 
     # The command: a table on success, one line on bad input.
     env = {**env_for(tmp_path, store_url), "MLOPS_CUSTOMERS": "1500"}
@@ -143,6 +184,63 @@ def test_monitoring_on_a_real_store(
     outcome = run(monkeypatch, capsys, env, "traffic", "--date", "2024-01-01")
     assert outcome.code != 0
     assert "no feature rows" in outcome.err
+
+    # A day of mixed versions: the registered version's rows are judged, the others counted and
+    # told. (Only a day of nothing but unknown versions is insufficient data, as above.)
+    with connect(store_url, write=True) as conn:
+        total = sum(rows_per_version(conn, last).values())
+        ids = conn.scalars(
+            select(prediction_log.c.id)
+            .where(prediction_log.c.created_at >= datetime.combine(last, time()))
+            .where(prediction_log.c.created_at < datetime.combine(last + timedelta(days=1), time()))
+            .order_by(prediction_log.c.id)
+            .limit(5)
+        ).all()
+        conn.execute(
+            update(prediction_log).where(prediction_log.c.id.in_(ids)).values(model_version="998")
+        )
+    mixed = monitor_day(settings, last, report=False)
+    assert mixed.rows_by_version == {version: total - 5, "998": 5}
+    assert mixed.rows == total - 5 >= settings.monitor_min_rows
+    assert mixed.decision.status == "ok", mixed.decision.reasons
+    assert mixed.decision.checks == {"quality": "ok", "drift": "ok", "performance": "ok"}
+    assert any("v998: 5" in r and "left out" in r for r in mixed.decision.reasons)
+    assert max(d.rows for d in mixed.drift if d.kind != "text") <= total - 5  # none unknown
+
+    # The decision is stored before the report: a report MLflow refuses (its experiment was
+    # deleted) or that cannot be written is a warning, and the decision stays stored.
+    client = MlflowClient(settings.tracking_uri)
+    experiment = client.get_experiment_by_name(settings.monitor_experiment_name)
+    assert experiment is not None
+    client.delete_experiment(experiment.experiment_id)
+    with caplog.at_level(logging.WARNING, logger="advanced_mlops.monitoring.job"):
+        unlogged = monitor_day(settings, last)
+    assert unlogged.report_problem is not None
+    assert "its MLflow run could not be written" in unlogged.report_problem
+    assert unlogged.report_problem in caplog.text
+    assert unlogged.run_id is None
+    assert unlogged.report_path is not None
+    assert unlogged.report_path.exists()
+    with connect(store_url) as conn:
+        (stored,) = repository.read_decisions(conn, last, last + timedelta(days=1))
+    assert (stored["status"], stored["report_path"], stored["mlflow_run_id"]) == (
+        "ok",
+        str(unlogged.report_path),
+        None,
+    )
+    blocked = days[-5]
+    (settings.monitoring_dir / blocked.isoformat()).write_text("a file where the folder goes")
+    unwritten = monitor_day(settings, blocked)
+    assert unwritten.report_problem is not None
+    assert "its report could not be written" in unwritten.report_problem
+    assert unwritten.report_path is None
+    with connect(store_url) as conn:
+        (stored,) = repository.read_decisions(conn, blocked, blocked + timedelta(days=1))
+    assert stored["status"] == unwritten.decision.status
+    outcome = run(monkeypatch, capsys, env, "monitor", "--date", str(blocked))
+    assert outcome.code == 0, outcome.err
+    assert "warning:" in outcome.out
+    assert "could not be written" in outcome.out
 
 
 def test_monitoring_without_a_champion_is_insufficient_data(tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ from advanced_mlops.data.generator import Generator
 from advanced_mlops.data.scenarios import Scenario, ScenarioName
 from advanced_mlops.monitoring.aggregate import count_frame
 from advanced_mlops.monitoring.decision import Decision, PastDecision, decide
-from advanced_mlops.monitoring.job import limits_from, rules_from
+from advanced_mlops.monitoring.job import limits_from, rules_from, thresholds_from
 from advanced_mlops.monitoring.measure import evidence
 from advanced_mlops.monitoring.performance import from_confusion, performance_window
 from advanced_mlops.settings import Settings
@@ -54,9 +54,14 @@ def champion(settings: Settings) -> tuple[object, object]:
         .dropna(subset=[schema.LABEL])
         .rename(columns={"date": "label_date"})
     )
+    # As `train` does: fitted on the split's train part, whose newest label days (not the
+    # validation or holdout weeks) are the reference.
     split = time_split(snapshot, settings.valid_days, settings.holdout_days)
     best, _ = tune(split.train, split.valid, fit_config(settings))
-    return best.model, monitoring_reference(settings, snapshot, best.model, FIRST)
+    reference = monitoring_reference(settings, split.train, best.model, FIRST)
+    assert pd.Timestamp(reference.label_to) < pd.to_datetime(split.valid["label_date"]).min()
+    assert (reference.label_to - reference.label_from).days == settings.monitor_reference_days - 1
+    return best.model, reference
 
 
 def simulate(
@@ -88,8 +93,7 @@ def simulate(
             count_frame(scored[day], reference),  # type: ignore[arg-type]
             reference,  # type: ignore[arg-type]
             from_confusion(confusion, first, last),
-            psi_threshold=settings.monitor_psi_threshold,
-            v_threshold=settings.monitor_cramers_v_threshold,
+            thresholds=thresholds_from(settings),
             limits=limits_from(settings),
             important_features=settings.monitor_important_features,
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from advanced_mlops.cli import render
@@ -34,6 +35,8 @@ def monitor(
         render.console.print(result_table(result))
         if result.report_path:
             render.console.print(f"report: {result.report_path}", soft_wrap=True)
+        if problem := result.report_problem:
+            render.console.print(f"[yellow]warning:[/] {escape(problem)}", soft_wrap=True)
 
 
 def traffic(
@@ -68,8 +71,12 @@ def result_table(result: MonitoringResult) -> Table:
         table.add_row(check, state, "")
     ranked = sorted(result.drift, key=lambda d: -d.value / d.threshold)[:SHOWN_FEATURES]
     for d in ranked:
-        mark = "[red]drift[/]" if d.drifted else ""
-        table.add_row(f"  {d.feature}", mark, f"{d.statistic} {d.value:.3f} (>= {d.threshold})")
+        mark = "[red]drift[/]" if d.drifted and result.drift_judged else ""
+        table.add_row(
+            f"  {d.feature}",
+            mark,
+            f"{d.statistic} {d.value:.3f} (>= {d.threshold}), p {d.p_value:.2g} (< {d.alpha:g})",
+        )
     return table
 
 

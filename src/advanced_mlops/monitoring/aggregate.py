@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import json
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -29,6 +30,8 @@ from advanced_mlops.monitoring.reference import (
 )
 from advanced_mlops.store.tables import labels, prediction_log
 
+FEATURE_SET = frozenset(schema.FEATURES)
+
 
 @dataclass
 class DayCounts:
@@ -42,6 +45,7 @@ class DayCounts:
     categories: dict[str, dict[str, int]] = field(default_factory=dict)
     text_tokens: dict[str, dict[str, int]] = field(default_factory=dict)
     predicted: dict[str, int] = field(default_factory=dict)  # the champion's rows only
+    unknown_keys: dict[str, int] = field(default_factory=dict)  # rows with a key not a feature
 
     def add(self, other: DayCounts) -> None:
         self.rows += other.rows
@@ -52,6 +56,7 @@ class DayCounts:
             (self.absent, other.absent),
             (self.out_of_range, other.out_of_range),
             (self.predicted, other.predicted),
+            (self.unknown_keys, other.unknown_keys),
         )
         for mine, theirs in flat:
             for key, value in theirs.items():
@@ -71,14 +76,16 @@ def count_frame(
     reference: ReferenceProfile,
     predictions: Sequence[str] | None = None,
     absent: Mapping[str, int] | None = None,
+    unknown: Mapping[str, int] | None = None,
 ) -> DayCounts:
     """Counts of feature rows (a column per feature; a missing column is absent from every row).
 
     `predictions` defaults to the frame's `prediction` column, if any; `absent` tells, per
-    feature, how many rows lacked the key (as opposed to holding null).
+    feature, how many rows lacked the key (as opposed to holding null); `unknown`, how many rows
+    held each key that is not a feature (`parse_features` gives both).
     """
     rows = len(frame)
-    counts = DayCounts(rows=rows)
+    counts = DayCounts(rows=rows, unknown_keys=dict(unknown or {}))
     for name in schema.FEATURES:
         if name not in frame:
             counts.absent[name] = rows
@@ -111,33 +118,56 @@ def count_frame(
     return counts
 
 
-def parse_features(texts: Sequence[str]) -> tuple[pd.DataFrame, dict[str, int]]:
-    """The JSON feature objects of a chunk as columns, and how many rows lacked each key.
+def parse_features(texts: Sequence[str]) -> tuple[pd.DataFrame, dict[str, int], dict[str, int]]:
+    """The JSON feature objects of a chunk as columns, how many rows lacked each feature's key,
+    and how many rows held each key that is not a feature.
 
-    Fast path: Arrow's JSON reader, taken when every row has all the keys (checked by counting
-    the key separators of the text as the log writer writes it). Any other chunk, or one Arrow
-    refuses (a number written as a string, say), goes through `json.loads` row by row.
+    Fast path: Arrow's JSON reader, taken only when every row holds exactly the feature keys
+    (`_arrow_can_read`). Any other chunk, or one Arrow refuses (a number written as a string, a
+    key that is not a feature), goes through `json.loads` row by row, which tells an absent key
+    from a null.
     """
     import pyarrow as pa
     import pyarrow.json as pa_json
 
     data = "\n".join(texts).encode()
-    if data.count(b'": ') == len(schema.FEATURES) * len(texts):
+    if _arrow_can_read(texts, data):
         try:
             table = pa_json.read_json(
                 io.BytesIO(data),
                 read_options=pa_json.ReadOptions(block_size=max(len(data), 1 << 20)),
                 parse_options=pa_json.ParseOptions(
-                    explicit_schema=_arrow_schema(), unexpected_field_behavior="ignore"
+                    explicit_schema=_arrow_schema(), unexpected_field_behavior="error"
                 ),
             )
             if table.num_rows == len(texts):
-                return table.to_pandas(), {}
+                return table.to_pandas(), {}, {}
         except pa.ArrowInvalid:
             pass
     rows = [_as_dict(text) for text in texts]
     frame = pd.DataFrame.from_records(rows, columns=list(schema.FEATURES))
-    return frame, {name: sum(1 for row in rows if name not in row) for name in schema.FEATURES}
+    absent = {name: sum(1 for row in rows if name not in row) for name in schema.FEATURES}
+    unknown: Counter[str] = Counter(k for row in rows for k in row if k not in FEATURE_SET)
+    return frame, absent, dict(unknown)
+
+
+def _arrow_can_read(texts: Sequence[str], data: bytes) -> bool:
+    """Whether each row of the chunk (`texts`, joined into `data`) is an object holding every
+    feature key, as far as Arrow's own checks do not already tell.
+
+    Arrow refuses a row with a key that is not a feature or with a key twice, so no row it reads
+    holds more than the 22 keys; 22 key separators (`": `, as the log writer writes them) per row
+    then prove that each row holds all of them, and not one row 21 and another 23. The count is
+    only trusted when no value holds a backslash (an escaped quote is the one way `": ` can occur
+    inside a string) and every row is an object (Arrow reads a `null` row as a crash of the
+    process when it comes first, as a row of nulls, i.e. missing instead of absent, otherwise).
+    About 50 ms per 50,000 rows: C-speed byte counts and one `startswith` per row.
+    """
+    return (
+        b"\\" not in data
+        and data.count(b'": ') == len(schema.FEATURES) * len(texts)
+        and all(text.startswith("{") for text in texts)
+    )
 
 
 def _arrow_schema() -> Any:
@@ -189,9 +219,9 @@ def stream_day(
     total = DayCounts()
     result = conn.execution_options(stream_results=True, yield_per=chunk_rows).execute(query)
     for chunk in result.partitions(chunk_rows):
-        frame, absent = parse_features([row[0] for row in chunk])
+        frame, absent, unknown = parse_features([row[0] for row in chunk])
         predicted = [row[1] for row in chunk if row[2] == champion]
-        total.add(count_frame(frame, reference, predicted, absent))
+        total.add(count_frame(frame, reference, predicted, absent, unknown))
     return total
 
 

@@ -2,8 +2,9 @@
 
 Retrain when
 - live macro-F1 of the champion is below a floor, on at least a minimum of labelled predictions;
-- or drift reaches its effect-size threshold on enough of the champion's most important
-  features, on enough consecutive days monitored with that champion.
+- or enough of the champion's most important features drift (effect size beyond its threshold
+  and significant against the reference's and the day's sampling noise, see `drift`), on
+  enough consecutive days monitored with that champion.
 A day that cannot be judged (no traffic, no labels yet, broken data, no reference) is recorded as
 "insufficient_data", never as a trigger. After a trigger the rule waits `cooldown_days` before the
 next one: a retrained model can only learn a changed world from labels, which take days to come.
@@ -11,7 +12,7 @@ next one: a retrained model can only learn a changed world from labels, which ta
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Literal
 
@@ -54,6 +55,7 @@ class Evidence:
     drift: list[FeatureDrift] = field(default_factory=list)
     important: list[str] = field(default_factory=list)  # the champion's top features, in order
     performance: LivePerformance | None = None
+    notes: list[str] = field(default_factory=list)  # told in the reasons, judged all the same
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,13 @@ class Decision:
 
 def decide(evidence: Evidence, history: list[PastDecision], rules: DecisionRules) -> Decision:
     """The decision for `evidence.day`; `history` holds earlier days only (any order)."""
+    decision = _decide(evidence, history, rules)
+    if not evidence.notes:
+        return decision
+    return replace(decision, reasons=[*decision.reasons, *evidence.notes])
+
+
+def _decide(evidence: Evidence, history: list[PastDecision], rules: DecisionRules) -> Decision:
     if evidence.problems:
         return Decision(
             "insufficient_data",
@@ -88,7 +97,9 @@ def decide(evidence: Evidence, history: list[PastDecision], rules: DecisionRules
         reasons.append(f"drift: only {evidence.rows} predictions (minimum {rules.min_rows})")
     else:
         days = 1 + _streak(evidence, history) if drifting else 0
-        described = ", ".join(f"{d.feature} {d.statistic} {d.value:.2f}" for d in drifted)
+        described = ", ".join(
+            f"{d.feature} {d.statistic} {d.value:.2f} p {d.p_value:.1g}" for d in drifted
+        )
         top = f"the {len(evidence.important)} most important features"
         if drifting and days >= rules.drift_days:
             checks["drift"] = "alarm"
@@ -102,7 +113,7 @@ def decide(evidence: Evidence, history: list[PastDecision], rules: DecisionRules
                 f"drift on {len(drifted)} of {top} ({described}), day {days} of "
                 f"{rules.drift_days} needed"
                 if drifting
-                else f"no drift: {len(drifted)} of {top} beyond threshold"
+                else f"no drift: {len(drifted)} of {top} beyond threshold and significant"
                 + (f" ({described})" if drifted else "")
             )
             reasons.append(state)

@@ -1,8 +1,15 @@
 """Drift statistics: pure functions of reference shares and a day's counts.
 
-Both statistics are effect sizes corrected for sample size, so a threshold means the same on a
-day of 100 predictions and on a day of a million: a raw PSI or chi-square grows with pure noise
-on small days (about (k-1)/n) and turns any trivial shift "significant" on huge ones.
+A feature drifts when two things hold:
+- the effect size reaches its threshold: PSI on bins or tokens, Cramér's V on categories, both
+  with their expected value under no drift subtracted, so a threshold means the same on a day of
+  100 predictions and on a day of a million (a raw PSI or chi-square grows with pure noise on
+  small days, about (k-1)/n);
+- the difference is significant: a two-sample chi-square test of the day's counts against the
+  reference's, p below `alpha`. The reference is a sample too (about 1,400 rows for 14 days of
+  3,000 customers), so the test counts its noise (the n/m term) as well as the day's. The effect
+  size alone is noisy on small days (for 3 categories at 50 rows, V >= 0.2 happens on about 5%
+  of days with no drift at all); the test alone calls any trivial shift significant on huge days.
 """
 
 from __future__ import annotations
@@ -15,9 +22,19 @@ from typing import Literal
 import numpy as np
 from scipy.stats import chi2 as chi2_distribution  # type: ignore[import-untyped]
 
-FLOOR = 1e-4  # share given to an empty bin, so that the log stays finite
+FLOOR = 1e-4  # share given to an empty reference bin, so that the log and ratios stay finite
+MIN_EXPECTED = 1.0  # a test cell expected to hold fewer values is pooled (Cochran's rule)
 
 Kind = Literal["numeric", "categorical", "text", "prediction"]
+
+
+@dataclass(frozen=True)
+class DriftThresholds:
+    """When a feature drifts (defaults and meanings: `Settings.monitor_*`, `.env.example`)."""
+
+    psi: float  # numeric bins, text tokens, predicted classes
+    cramers_v: float  # categories
+    alpha: float  # significance of the two-sample test
 
 
 @dataclass(frozen=True)
@@ -25,19 +42,22 @@ class FeatureDrift:
     feature: str
     kind: Kind
     statistic: Literal["psi", "cramers_v"]
-    value: float
+    value: float  # the effect size, bias-corrected
     threshold: float
-    rows: int
-    p_value: float | None = None
+    rows: int  # values counted on the day (tokens for a text feature)
+    p_value: float  # two-sample chi-square test against the reference sample
+    alpha: float
 
     @property
     def drifted(self) -> bool:
-        return self.value >= self.threshold
+        """Large enough to matter and more than the noise of either sample (False on NaN)."""
+        return self.value >= self.threshold and self.p_value < self.alpha
 
 
-def psi(expected: Sequence[float], counts: Sequence[int], reference_rows: int) -> float:
-    """Population stability index of `counts` against the `expected` shares, minus its expected
-    value under no drift, (k-1)(1/n + 1/m); never below 0. NaN when there are no counts.
+def psi(expected: Sequence[float], counts: Sequence[int], reference_size: int) -> float:
+    """Population stability index of `counts` against the `expected` shares (measured on
+    `reference_size` values), minus its expected value under no drift, (k-1)(1/n + 1/m); never
+    below 0. NaN when there are no counts.
 
     The day's shares get half a count per bin (Jeffreys smoothing): an empty bin on a small day is
     chance, not a log(0) explosion.
@@ -52,61 +72,109 @@ def psi(expected: Sequence[float], counts: Sequence[int], reference_rows: int) -
     bins = len(observed)
     actual = (observed + 0.5) / (n + 0.5 * bins)
     raw = float(np.sum((actual - reference) * np.log(actual / reference)))
-    bias = (bins - 1) * (1 / n + 1 / max(reference_rows, 1))
-    return float(max(0.0, raw - bias))
+    return float(max(0.0, raw - (bins - 1) * (1 / n + 1 / max(reference_size, 1))))
 
 
-def chi_square(expected: Sequence[float], counts: Sequence[int]) -> tuple[float, float, float]:
-    """Goodness of fit of `counts` to the `expected` shares: (chi-square, p-value, Cramér's V).
-
-    V = sqrt((chi2 - (k-1)) / (n (k-1))), bias-corrected: about 0.1 is a small effect, 0.3 a
-    medium one, whatever n is; the p-value alone only says how many rows there were.
+def cramers_v(expected: Sequence[float], counts: Sequence[int], reference_size: int) -> float:
+    """Cramér's V of `counts` against the `expected` shares, bias-corrected like `psi`:
+    sqrt((phi² - (k-1)(1/n + 1/m)) / (k-1)) with phi² = sum (p - q)² / q. About 0.1 is a small
+    effect, 0.3 a medium one, whatever n is. A category the reference never saw gets the floor
+    share, so that it reads as a large effect (the test then says whether it is more than chance).
     """
     observed = np.asarray(counts, dtype=float)
-    shares = np.asarray(expected, dtype=float)
     n = observed.sum()
     if n == 0:
-        return math.nan, math.nan, math.nan
-    keep = shares > 0
-    # A category the reference never saw: give it the floor, so that it counts as drift.
-    shares = np.where(keep | (observed > 0), np.clip(shares, FLOOR, None), 0.0)
-    used = shares > 0
-    shares = shares[used] / shares[used].sum()
-    observed = observed[used]
+        return math.nan
+    shares = np.asarray(expected, dtype=float)
+    used = (shares > 0) | (observed > 0)
+    shares = np.clip(shares[used], FLOOR, None)
+    shares, observed = shares / shares.sum(), observed[used]
     k = len(observed)
     if k < 2:
-        return 0.0, 1.0, 0.0
-    statistic = float(np.sum((observed - n * shares) ** 2 / (n * shares)))
-    p_value = float(chi2_distribution.sf(statistic, k - 1))
-    v = math.sqrt(max(0.0, statistic - (k - 1)) / (n * (k - 1)))
-    return statistic, p_value, v
+        return 0.0
+    phi2 = float(np.sum((observed / n - shares) ** 2 / shares))
+    return math.sqrt(max(0.0, phi2 - (k - 1) * (1 / n + 1 / max(reference_size, 1))) / (k - 1))
+
+
+def two_sample_test(
+    expected: Sequence[float], counts: Sequence[int], reference_size: int
+) -> tuple[float, float]:
+    """(chi-square, p-value) of the day's `counts` (n values) and the reference's (its shares
+    times m = `reference_size`) coming from one distribution: the 2 x k homogeneity test,
+    nm/(n+m) sum (p - q)² / pooled. For n >> m it is the goodness of fit divided by 1 + n/m: the
+    reference's own noise, not the day's, limits what a huge day can show. NaN when n is 0.
+
+    Cells expected to hold under one value in the smaller sample (a category the reference never
+    saw, seen once on the day) are pooled first, with the smallest other cell if needed: the
+    chi-square approximation does not hold for them and would call a single row significant.
+    """
+    observed = np.asarray(counts, dtype=float)
+    n, m = observed.sum(), float(max(reference_size, 1))
+    if n == 0:
+        return math.nan, math.nan
+    shares = np.asarray(expected, dtype=float)
+    total = shares.sum()
+    shares = shares / total if total > 0 else shares
+    used = (observed > 0) | (shares > 0)
+    observed, shares = _pool_sparse(observed[used], shares[used], min(n, m) / (n + m), m)
+    if len(observed) < 2:
+        return 0.0, 1.0
+    pooled = (observed + shares * m) / (n + m)
+    statistic = float(n * m / (n + m) * np.sum((observed / n - shares) ** 2 / pooled))
+    return statistic, float(chi2_distribution.sf(statistic, len(observed) - 1))
+
+
+def _pool_sparse(
+    observed: np.ndarray, shares: np.ndarray, scale: float, m: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """The cells whose expected count in the smaller sample, scale * (x + q m), is below
+    MIN_EXPECTED merged into one (itself merged into the smallest other cell if still sparse)."""
+    expected = scale * (observed + shares * m)
+    sparse = expected < MIN_EXPECTED
+    if not sparse.any():
+        return observed, shares
+    dense = np.flatnonzero(~sparse)
+    merged_x, merged_q = observed[sparse].sum(), shares[sparse].sum()
+    if expected[sparse].sum() < MIN_EXPECTED and dense.size:
+        smallest = dense[np.argmin(expected[dense])]
+        merged_x, merged_q = merged_x + observed[smallest], merged_q + shares[smallest]
+        dense = dense[dense != smallest]
+    return np.append(observed[dense], merged_x), np.append(shares[dense], merged_q)
 
 
 def numeric_drift(
     feature: str,
     expected: Sequence[float],
     counts: Sequence[int],
-    reference_rows: int,
+    reference_size: int,
     threshold: float,
+    *,
+    alpha: float,
     kind: Kind = "numeric",
 ) -> FeatureDrift:
-    return FeatureDrift(
-        feature, kind, "psi", psi(expected, counts, reference_rows), threshold, int(sum(counts))
-    )
+    """PSI over fixed bins (or tokens, or predicted classes) and its significance."""
+    _, p_value = two_sample_test(expected, counts, reference_size)
+    value = psi(expected, counts, reference_size)
+    return FeatureDrift(feature, kind, "psi", value, threshold, int(sum(counts)), p_value, alpha)
 
 
 def categorical_drift(
-    feature: str, expected: Mapping[str, float], counts: Mapping[str, int], threshold: float
+    feature: str,
+    expected: Mapping[str, float],
+    counts: Mapping[str, int],
+    reference_size: int,
+    threshold: float,
+    *,
+    alpha: float,
 ) -> FeatureDrift:
-    keys = list(expected)
-    extra = [k for k in counts if k not in expected]
-    _, p_value, v = chi_square(
-        [expected[k] for k in keys] + [0.0] * len(extra),
-        [counts.get(k, 0) for k in keys] + [counts[k] for k in extra],
-    )
-    return FeatureDrift(
-        feature, "categorical", "cramers_v", v, threshold, int(sum(counts.values())), p_value
-    )
+    """Cramér's V over the categories (the reference's and any new one) and its significance."""
+    keys = [*expected, *(k for k in counts if k not in expected)]
+    shares = [expected.get(k, 0.0) for k in keys]
+    observed = [counts.get(k, 0) for k in keys]
+    _, p_value = two_sample_test(shares, observed, reference_size)
+    value = cramers_v(shares, observed, reference_size)
+    rows = int(sum(observed))
+    return FeatureDrift(feature, "categorical", "cramers_v", value, threshold, rows, p_value, alpha)
 
 
 def text_drift(
@@ -115,8 +183,11 @@ def text_drift(
     counts: Mapping[str, int],
     reference_tokens: int,
     threshold: float,
+    *,
+    alpha: float,
 ) -> FeatureDrift:
-    """PSI over the token frequencies of a text feature (each loan type's share of all tokens)."""
+    """PSI over the token frequencies of a text feature (each loan type's share of all tokens);
+    n and m are token counts, not rows (a row holds one to nine loan types)."""
     keys = sorted(set(expected) | set(counts))
     return numeric_drift(
         feature,
@@ -124,5 +195,6 @@ def text_drift(
         [counts.get(k, 0) for k in keys],
         reference_tokens,
         threshold,
+        alpha=alpha,
         kind="text",
     )

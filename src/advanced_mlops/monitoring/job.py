@@ -1,13 +1,15 @@
 """`mlops monitor --date D`: one day of the prediction log against the champion's reference.
 
-Reads (streamed), measures, decides, writes the report, then stores the day's metrics and
-decision in one transaction (a re-run replaces them). The DAG calls `monitor_day` and branches on
+Reads (streamed), measures, decides, stores the day's metrics and decision in one transaction (a
+re-run replaces them), then writes the report and its MLflow run: a report that fails is a
+warning, never a lost decision. The DAG calls `monitor_day` and branches on
 `result.decision.retrain`, putting `result.decision.reasons` into the triggered run's note.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import logging
 import math
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -27,7 +29,7 @@ from advanced_mlops.monitoring.decision import (
     PastDecision,
     decide,
 )
-from advanced_mlops.monitoring.drift import FeatureDrift
+from advanced_mlops.monitoring.drift import DriftThresholds, FeatureDrift
 from advanced_mlops.monitoring.measure import evidence as build_evidence
 from advanced_mlops.monitoring.measure import prediction_drift
 from advanced_mlops.monitoring.performance import (
@@ -41,6 +43,8 @@ from advanced_mlops.registry import mlflow_io
 from advanced_mlops.settings import Settings
 from advanced_mlops.store import repository
 from advanced_mlops.store.engine import connect, require_current_schema
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -57,10 +61,17 @@ class MonitoringResult:
     reference: ReferenceProfile | None = None
     report_path: Path | None = None
     run_id: str | None = None
+    report_problem: str | None = None  # why the report or its MLflow run is missing
 
     @property
     def rows(self) -> int:
         return self.counts.rows
+
+    @property
+    def drift_judged(self) -> bool:
+        """Whether the rule judged drift today (not on a day too small or with broken data):
+        only then does a feature's `drifted` say anything."""
+        return self.decision.checks.get("drift") in ("ok", "alarm")
 
 
 def rules_from(settings: Settings) -> DecisionRules:
@@ -72,6 +83,14 @@ def rules_from(settings: Settings) -> DecisionRules:
         min_drifted_features=settings.monitor_min_drifted_features,
         drift_days=settings.monitor_drift_days,
         cooldown_days=settings.monitor_cooldown_days,
+    )
+
+
+def thresholds_from(settings: Settings) -> DriftThresholds:
+    return DriftThresholds(
+        psi=settings.monitor_psi_threshold,
+        cramers_v=settings.monitor_cramers_v_threshold,
+        alpha=settings.monitor_drift_alpha,
     )
 
 
@@ -98,9 +117,10 @@ def champion_reference(settings: Settings) -> tuple[str | None, ReferenceProfile
 
 
 def monitor_day(settings: Settings, day: date, *, report: bool = True) -> MonitoringResult:
-    """Monitor `day`, store its metrics and decision, write (and log) its report."""
+    """Monitor `day`, store its metrics and decision, then write (and log) its report."""
     require_current_schema(settings.store_url)
     rules = rules_from(settings)
+    thresholds = thresholds_from(settings)
     champion, reference, problem = champion_reference(settings)
     known = mlflow_io.registered_versions(settings)
     look_back = day - timedelta(days=max(rules.drift_days, rules.cooldown_days) + 1)
@@ -130,14 +150,15 @@ def monitor_day(settings: Settings, day: date, *, report: bool = True) -> Monito
         ]
 
     problems = [problem] if problem else []
-    unknown = {v: n for v, n in by_version.items() if v not in known}
     notes: list[str] = []
-    if unknown:
+    if unknown := {v: n for v, n in by_version.items() if v not in known}:
+        # Only a day of nothing but unknown versions cannot be judged; otherwise the registered
+        # versions' rows are, and the others are counted and told.
         listed = ", ".join(f"v{v}: {n}" for v, n in sorted(unknown.items()))
         line = f"log rows from model versions the registry does not know were left out ({listed})"
         (notes if monitored else problems).append(line)
     if reference is None:
-        evidence = Evidence(day, champion, counts.rows, problems)
+        evidence = Evidence(day, champion, counts.rows, problems, notes=notes)
         quality: list[FeatureQuality] = []
     else:
         evidence, quality = build_evidence(
@@ -146,55 +167,80 @@ def monitor_day(settings: Settings, day: date, *, report: bool = True) -> Monito
             counts,
             reference,
             performance,
-            psi_threshold=settings.monitor_psi_threshold,
-            v_threshold=settings.monitor_cramers_v_threshold,
+            thresholds=thresholds,
             limits=limits_from(settings),
             important_features=settings.monitor_important_features,
             problems=problems,
+            notes=notes,
         )
-    decision = decide(evidence, history, rules)
-    if notes:
-        decision = dataclasses.replace(decision, reasons=[*decision.reasons, *notes])
     result = MonitoringResult(
         day=day,
         model_version=champion,
         rows_by_version=by_version,
         counts=counts,
         drift=evidence.drift,
-        prediction_drift=prediction_drift(counts, reference, settings.monitor_psi_threshold)
+        prediction_drift=prediction_drift(counts, reference, thresholds)
         if reference is not None
         else None,
         quality=quality,
         performance=performance,
-        decision=decision,
+        decision=decide(evidence, history, rules),
         reference=reference,
     )
-    if report:
-        from advanced_mlops.monitoring.report import log_report, write_report
+    with connect(settings.store_url, write=True) as conn:
+        repository.replace_monitoring_day(conn, day, metric_rows(result), decision_row(result))
+    return with_report(settings, result) if report else result
 
+
+def with_report(settings: Settings, result: MonitoringResult) -> MonitoringResult:
+    """`result` with its HTML report and MLflow run, both recorded on its stored decision.
+
+    Runs after the decision is stored: a failure here (the file system, matplotlib, MLflow) is
+    logged as a warning and kept in `report_problem`; the decision stays as stored.
+    """
+    from advanced_mlops.monitoring.report import log_report, write_report
+
+    day = result.day
+    path: Path | None = None
+    run_id: str | None = None
+    problem: str | None = None
+    try:
         with connect(settings.store_url) as conn:
             past = repository.read_decisions(conn, day - timedelta(days=30), day)
         path = write_report(result, past, settings.monitoring_dir / day.isoformat())
         run_id = log_report(settings, result, path.parent)
-        result = dataclasses.replace(result, report_path=path, run_id=run_id)
-    with connect(settings.store_url, write=True) as conn:
-        repository.replace_monitoring_day(conn, day, metric_rows(result), decision_row(result))
-    return result
+    except Exception as exc:  # any failure of the report must leave the stored decision alone
+        step = "its MLflow run" if path else "its report"
+        message = (str(exc).splitlines() or [""])[0][:300]
+        problem = (
+            f"monitoring of {day}: the decision ({result.decision.status}) is stored, but {step} "
+            f"could not be written: {type(exc).__name__}: {message}"
+        )
+        log.warning(problem)
+    if path is not None:
+        with connect(settings.store_url, write=True) as conn:
+            repository.record_monitoring_report(conn, day, str(path), run_id)
+    return dataclasses.replace(result, report_path=path, run_id=run_id, report_problem=problem)
 
 
 def metric_rows(result: MonitoringResult) -> list[dict[str, Any]]:
-    """One row per metric (and feature or class) of the day; NaN is left out."""
+    """One row per metric (and feature or class) of the day; NaN is left out.
+
+    A drift value is `flagged` (drifted or not) only on a day whose drift the rule judged: on a
+    day too small or with broken data it is kept for the record, with `flagged` left empty.
+    """
     version = result.model_version
     rows: list[dict[str, Any]] = [
         _metric("rows", "", result.rows, version),
         *(_metric("rows_by_version", v, n, v) for v, n in result.rows_by_version.items()),
     ]
+    if unknown := result.counts.unknown_keys:  # their names (any length) are in the reasons
+        rows.append(_metric("unknown_keys", "", len(unknown), version, flagged=True))
     for d in [*result.drift, *([result.prediction_drift] if result.prediction_drift else [])]:
-        rows.append(
-            _metric(f"drift_{d.statistic}", d.feature, d.value, version, d.threshold, d.drifted)
-        )
-        if d.p_value is not None:
-            rows.append(_metric("drift_p_value", d.feature, d.p_value, version))
+        drifted = d.drifted if result.drift_judged else None
+        statistic = f"drift_{d.statistic}"
+        rows.append(_metric(statistic, d.feature, d.value, version, d.threshold, drifted))
+        rows.append(_metric("drift_p_value", d.feature, d.p_value, version, d.alpha, drifted))
     for q in result.quality:
         rows.append(_metric("missing_rate", q.feature, q.missing_rate, version))
         rows.append(_metric("out_of_range_rate", q.feature, q.out_of_range_rate, version))

@@ -1,4 +1,11 @@
-"""From a day's counts to the rule's evidence: drift per feature, quality, problems. Pure."""
+"""From a day's counts to the rule's evidence: drift per feature, quality, problems. Pure.
+
+Which statistic a feature gets follows `schema`: PSI on the reference's bins for the numeric
+features; Cramér's V for the four categories, `payment_behaviour` included (one value of 6 per
+row, so its category shares are its token frequencies); PSI on token shares for the one text
+feature, `type_of_loan` (several loan types per row). Each compares with the reference's own
+sample size (`ReferenceProfile.sample_size`): rows for bins and categories, tokens for text.
+"""
 
 from __future__ import annotations
 
@@ -14,28 +21,35 @@ from advanced_mlops.monitoring.quality import (
     QualityLimits,
     feature_quality,
     quality_problems,
+    unknown_keys,
 )
 from advanced_mlops.monitoring.reference import ReferenceProfile
 
 
 def feature_drift(
-    counts: DayCounts, reference: ReferenceProfile, psi_threshold: float, v_threshold: float
+    counts: DayCounts, reference: ReferenceProfile, thresholds: drift.DriftThresholds
 ) -> list[drift.FeatureDrift]:
-    """Every feature against the reference: PSI on numeric bins and on text tokens, Cramér's V
-    (with the chi-square p-value) on categories."""
+    """Every feature present on the day against the reference, with its significance."""
+    size, alpha = reference.sample_size, thresholds.alpha
     result = [
         drift.numeric_drift(
             name,
             reference.numeric[name].shares,
             counts.bins[name].tolist(),
-            reference.rows,
-            psi_threshold,
+            size(name),
+            thresholds.psi,
+            alpha=alpha,
         )
         for name in schema.NUMERIC_FEATURES
     ]
     result += [
         drift.categorical_drift(
-            name, reference.categorical[name].shares, counts.categories[name], v_threshold
+            name,
+            reference.categorical[name].shares,
+            counts.categories[name],
+            size(name),
+            thresholds.cramers_v,
+            alpha=alpha,
         )
         for name in schema.CATEGORICAL_FEATURES
     ]
@@ -44,8 +58,9 @@ def feature_drift(
             name,
             reference.text[name].shares,
             counts.text_tokens[name],
-            reference.rows,
-            psi_threshold,
+            size(name),
+            thresholds.psi,
+            alpha=alpha,
         )
         for name in schema.TEXT_FEATURES
     ]
@@ -53,7 +68,7 @@ def feature_drift(
 
 
 def prediction_drift(
-    counts: DayCounts, reference: ReferenceProfile, psi_threshold: float
+    counts: DayCounts, reference: ReferenceProfile, thresholds: drift.DriftThresholds
 ) -> drift.FeatureDrift | None:
     """The champion's predicted-class shares against its own predictions on the reference."""
     observed = [counts.predicted.get(c, 0) for c in schema.CLASSES]
@@ -61,7 +76,13 @@ def prediction_drift(
         return None
     expected = [reference.predicted.get(c, 0.0) for c in schema.CLASSES]
     return drift.numeric_drift(
-        "predicted_class", expected, observed, reference.rows, psi_threshold, kind="prediction"
+        "predicted_class",
+        expected,
+        observed,
+        reference.rows,
+        thresholds.psi,
+        alpha=thresholds.alpha,
+        kind="prediction",
     )
 
 
@@ -72,13 +93,17 @@ def evidence(
     reference: ReferenceProfile,
     performance: LivePerformance | None,
     *,
-    psi_threshold: float,
-    v_threshold: float,
+    thresholds: drift.DriftThresholds,
     limits: QualityLimits,
     important_features: int,
     problems: list[str] | None = None,
+    notes: list[str] | None = None,
 ) -> tuple[Evidence, list[FeatureQuality]]:
-    """The rule's evidence for `day` and the quality figures it was based on."""
+    """The rule's evidence for `day` and the quality figures it was based on.
+
+    `problems` make the day unjudgeable (quality problems are added to them); `notes` are told
+    but do not stop the judgement (keys the schema does not know are added to them).
+    """
     found = list(problems or [])
     quality = feature_quality(counts, reference) if counts.rows else []
     if counts.rows == 0 and not found:
@@ -90,11 +115,10 @@ def evidence(
             model_version=version,
             rows=counts.rows,
             problems=found,
-            drift=feature_drift(counts, reference, psi_threshold, v_threshold)
-            if counts.rows
-            else [],
+            drift=feature_drift(counts, reference, thresholds) if counts.rows else [],
             important=reference.important_features(important_features),
             performance=performance,
+            notes=[*(notes or []), *unknown_keys(counts)],
         ),
         quality,
     )

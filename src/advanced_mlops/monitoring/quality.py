@@ -12,6 +12,8 @@ from advanced_mlops import schema
 from advanced_mlops.monitoring.aggregate import DayCounts
 from advanced_mlops.monitoring.reference import ReferenceProfile
 
+SHOWN_KEYS = 10  # unknown keys named in a note; a client sending junk must not flood it
+
 
 @dataclass(frozen=True)
 class FeatureQuality:
@@ -65,3 +67,18 @@ def quality_problems(quality: list[FeatureQuality], limits: QualityLimits) -> li
                 "of rows"
             )
     return problems
+
+
+def unknown_keys(counts: DayCounts) -> list[str]:
+    """A note naming the keys of logged rows that the schema does not know (a renamed field shows
+    up as one of these and as an absent feature). Told, but not a reason to refuse the day."""
+    if not counts.unknown_keys:
+        return []
+    found = sorted(counts.unknown_keys.items(), key=lambda item: (-item[1], item[0]))
+    listed = ", ".join(f"{_short(k)} ({n})" for k, n in found[:SHOWN_KEYS])
+    more = f" and {len(found) - SHOWN_KEYS} more" if len(found) > SHOWN_KEYS else ""
+    return [f"log rows carry keys the schema does not know, ignored (rows): {listed}{more}"]
+
+
+def _short(key: str, limit: int = 40) -> str:
+    return repr(key if len(key) <= limit else key[: limit - 1] + "…")

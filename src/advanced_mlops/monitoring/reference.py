@@ -26,11 +26,13 @@ class NumericProfile(BaseModel):
     edges: list[float]  # inner edges; bin i holds edges[i-1] <= x < edges[i]
     shares: list[float]  # len(edges) + 1 shares of the non-missing values
     missing: float
+    count: int | None = None  # the non-missing values; None in profiles saved before it existed
 
 
 class CategoryProfile(BaseModel):
-    shares: dict[str, float]  # over the allowed categories, of the non-missing values
+    shares: dict[str, float]  # categories of the non-missing values; tokens for a text feature
     missing: float
+    count: int | None = None  # the values (or tokens) the shares are over; None: older profile
 
 
 class ReferenceProfile(BaseModel):
@@ -48,6 +50,26 @@ class ReferenceProfile(BaseModel):
     def important_features(self, top: int) -> list[str]:
         ranked = sorted(self.importances.items(), key=lambda item: -item[1])
         return [name for name, _ in ranked[:top]]
+
+    def sample_size(self, feature: str) -> int:
+        """How many values the shares of `feature` were computed from (tokens for a text
+        feature): the reference's m in the drift statistics.
+
+        A profile saved before `count` existed gives it from what it stored: the non-missing
+        rows; for a text feature a lower bound (every row gives at least one token, and each
+        missing row one 'none'), which makes the test a little more cautious, never less.
+        """
+        profile: NumericProfile | CategoryProfile = (
+            self.numeric.get(feature) or self.categorical.get(feature) or self.text[feature]
+        )
+        if profile.count is not None:
+            return profile.count
+        present = round(self.rows * (1 - profile.missing))
+        if feature not in self.text:
+            return present
+        none_share = self.text[feature].shares.get(NO_TOKEN, 0.0)
+        missing_rows = self.rows * profile.missing
+        return max(self.rows, round(missing_rows / none_share) if none_share > 0 else 0)
 
 
 def token_vocabulary(feature: str) -> tuple[str, ...]:
@@ -105,23 +127,19 @@ def build_reference(
     for name in schema.NUMERIC_FEATURES:
         values = rows[name].to_numpy(dtype=float)
         edges = numeric_edges(values)
+        binned = bin_counts(values, edges)
         numeric[name] = NumericProfile(
             edges=edges,
-            shares=_array_shares(bin_counts(values, edges)),
+            shares=_array_shares(binned),
             missing=float(np.isnan(values).mean()),
+            count=int(binned.sum()),
         )
     categorical = {
-        name: CategoryProfile(
-            shares=_dict_shares(category_counts(rows[name], allowed)),
-            missing=float(rows[name].isna().mean()),
-        )
+        name: _category_profile(category_counts(rows[name], allowed), rows[name])
         for name, allowed in schema.CATEGORIES.items()
     }
     text = {
-        name: CategoryProfile(
-            shares=_dict_shares(token_counts(rows[name], name)),
-            missing=float(rows[name].isna().mean()),
-        )
+        name: _category_profile(token_counts(rows[name], name), rows[name])
         for name in schema.TEXT_FEATURES
     }
     total = sum(importances.values()) or 1.0
@@ -137,6 +155,12 @@ def build_reference(
         predicted=_dict_shares(category_counts(predicted, schema.CLASSES)),
         labels=_dict_shares(category_counts(rows[schema.LABEL], schema.CLASSES)),
         importances={k: float(v) / total for k, v in importances.items()},
+    )
+
+
+def _category_profile(counts: Mapping[str, int], values: pd.Series) -> CategoryProfile:
+    return CategoryProfile(
+        shares=_dict_shares(counts), missing=float(values.isna().mean()), count=sum(counts.values())
     )
 
 

@@ -99,13 +99,13 @@ def _drift_plot(result: MonitoringResult, folder: Path) -> Path | None:
     important = set(result.decision.drifted_features)
     fig, ax = plt.subplots(figsize=(8, 0.28 * len(items) + 1.2))
     ratios = [d.value / d.threshold for d in items]
-    colors = ["#c0392b" if d.drifted else "#7f8c8d" for d in items]
+    colors = ["#c0392b" if d.drifted and result.drift_judged else "#7f8c8d" for d in items]
     ax.barh([f"{d.feature} ({d.statistic})" for d in items], ratios, color=colors)
     ax.axvline(1.0, color="black", linestyle="--", linewidth=1)
     for i, d in enumerate(items):
         mark = " *" if d.feature in important else ""
         ax.text(ratios[i], i, f" {d.value:.3f}{mark}", va="center", fontsize=7)
-    ax.set_xlabel("drift / threshold (dashed line: threshold; red: beyond it)")
+    ax.set_xlabel("drift / threshold (dashed: threshold; red: beyond it and significant)")
     ax.set_title(f"Drift per feature on {result.day} ({result.rows} predictions)")
     fig.tight_layout()
     path = folder / "drift.png"
@@ -228,6 +228,16 @@ def _history_plot(
     return path
 
 
+def _verdict(drifted: bool, judged: bool) -> str:
+    if not judged:
+        return "not judged"
+    return "<b>yes</b>" if drifted else "no"
+
+
+def _alpha(result: MonitoringResult) -> str:
+    return f"{result.drift[0].alpha:g}" if result.drift else "alpha"
+
+
 def _short(value: float) -> str:
     return f"{value:.0f}" if abs(value) >= 10 else f"{value:.2g}"
 
@@ -239,8 +249,8 @@ def _html(result: MonitoringResult, plots: list[Path]) -> str:
     rows = "".join(
         f"<tr><td>{esc(d.feature)}</td><td>{d.kind}</td><td>{d.statistic}</td>"
         f"<td>{d.value:.4f}</td><td>{d.threshold:.2f}</td>"
-        f"<td>{'' if d.p_value is None else f'{d.p_value:.2g}'}</td><td>{d.rows}</td>"
-        f"<td>{'<b>yes</b>' if d.drifted else 'no'}</td></tr>"
+        f"<td>{d.p_value:.2g}</td><td>{d.rows}</td>"
+        f"<td>{_verdict(d.drifted, result.drift_judged)}</td></tr>"
         for d in sorted(result.drift, key=lambda d: -d.value / d.threshold)
     )
     quality = "".join(
@@ -289,11 +299,12 @@ Predictions monitored: {result.rows}
 <p>Predicted-class drift (PSI): {prediction}</p>
 <h2>Plots</h2>{images}
 <h2>Drift per feature</h2>
-<p>PSI on the reference's fixed bins (numeric) and on token frequencies (text); Cramér's V of a
-chi-square goodness of fit (categories). Both are corrected for sample size, so a threshold means
-the same on small and large days.</p>
+<p>PSI on the reference's fixed bins (numeric) and on loan-type token frequencies (text);
+Cramér's V on categories. Both are corrected for sample size, so a threshold means the same on
+small and large days. A feature drifts when its value reaches the threshold and the two-sample
+chi-square test against the reference (a sample too) gives a p-value below {_alpha(result)}.</p>
 <table><tr><th>feature</th><th>kind</th><th>statistic</th><th>value</th><th>threshold</th>
-<th>p-value</th><th>rows</th><th>drifted</th></tr>{rows}</table>
+<th>p-value</th><th>rows (tokens for text)</th><th>drifted</th></tr>{rows}</table>
 <h2>Data quality</h2>
 <table><tr><th>feature</th><th>missing</th><th>missing in reference</th><th>out of range</th>
 <th>rows without the field</th></tr>{quality}</table>

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection, and_, delete, func, insert, select
+from sqlalchemy import Connection, and_, delete, func, insert, select, update
 
 from advanced_mlops import schema
 from advanced_mlops.store.bulk import insert_frame, upsert_frame
@@ -161,6 +161,15 @@ def replace_monitoring_day(
             insert(monitoring_metrics), [{**m, "day": day, "computed_at": now} for m in metrics]
         )
     conn.execute(insert(monitoring_decisions).values(day=day, decided_at=now, **decision))
+
+
+def record_monitoring_report(conn: Connection, day: date, path: str, run_id: str | None) -> None:
+    """Where the stored decision of `day` is explained: its HTML report and MLflow run."""
+    conn.execute(
+        update(monitoring_decisions)
+        .where(monitoring_decisions.c.day == day)
+        .values(report_path=path, mlflow_run_id=run_id)
+    )
 
 
 def read_decisions(conn: Connection, since: date, before: date) -> list[dict[str, Any]]:
