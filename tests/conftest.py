@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 import threading
 import uuid
 from collections.abc import Iterator
@@ -22,6 +23,19 @@ from advanced_mlops.data.generator import Generator
 from advanced_mlops.settings import Settings
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+
+# One Airflow home per test process, set before any test module imports Airflow (whose settings
+# are read once, at first import): tests/code imports task helpers, tests/dags runs the DAGs.
+AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="airflow-tests-"))
+DAGS = Path(__file__).resolve().parents[1] / "dags"
+os.environ.update(
+    {
+        "AIRFLOW_HOME": str(AIRFLOW_HOME),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "false",
+        "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS),
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{AIRFLOW_HOME / 'airflow.db'}",
+    }
+)
 
 MARIADB_SERVER = os.environ.get("MLOPS_TEST_MARIADB_URL", "mysql+pymysql://root@127.0.0.1:3306")
 START = date(2025, 1, 1)

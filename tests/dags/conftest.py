@@ -1,28 +1,16 @@
-"""One Airflow home for the whole test session, set before Airflow is first imported, and the
-helpers that run a DAG under `dag.test()`."""
+"""Airflow's metadata for the DAG tests and the helpers that run a DAG under `dag.test()`. The
+Airflow home itself is set by the root conftest, before any test module can import Airflow."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
-import tempfile
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="airflow-tests-"))
-DAGS = Path(__file__).resolve().parents[2] / "dags"
-os.environ.update(
-    {
-        "AIRFLOW_HOME": str(AIRFLOW_HOME),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "false",
-        "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS),
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{AIRFLOW_HOME / 'airflow.db'}",
-    }
-)
+from tests.conftest import DAGS
 
 
 @pytest.fixture(scope="session")
