@@ -18,7 +18,7 @@ from sqlalchemy.dialects.mysql import insert as mysql_insert
 
 from advanced_mlops.data.cleaning import clean_batch
 from advanced_mlops.data.generator import PERIOD_DAYS, Generator
-from advanced_mlops.data.ingest import arriving_labels
+from advanced_mlops.data.labels import arriving_labels
 from advanced_mlops.store import repository
 from advanced_mlops.store.bulk import to_records
 from advanced_mlops.store.engine import connect, get_engine

@@ -26,7 +26,7 @@ from sklearn.preprocessing import RobustScaler
 from advanced_mlops import schema
 from advanced_mlops.data.cleaning import clean_batch
 from advanced_mlops.data.generator import Generator
-from advanced_mlops.data.ingest import arriving_labels
+from advanced_mlops.data.labels import arriving_labels
 from advanced_mlops.training.features import predict_proba, to_model_frame
 from advanced_mlops.training.metrics import classification_metrics
 from advanced_mlops.training.model import FitConfig, grid, tune

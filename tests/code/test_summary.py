@@ -156,7 +156,8 @@ def test_ingest_writes_why_a_run_was_refused_and_stores_nothing(
     ok = run(monkeypatch, capsys, {**env, "GITHUB_STEP_SUMMARY": str(step_summary)}, *days)
     assert ok.code == 0, ok.err
     assert step_summary.read_text().startswith(
-        "### Ingestion of 3 day(s), 2025-01-01..2025-01-03: ✅ every raw batch met its contract"
+        "### Ingestion of 3 day(s), 2025-01-01..2025-01-03: ✅ every raw batch and label "
+        "delivery met its contract"
     )
     assert stored_rows(tmp_path) > 0
 

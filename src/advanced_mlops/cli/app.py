@@ -89,9 +89,11 @@ def ingest(
     summary.write(summaries, summary.ingest_markdown(results))
     rows = sum(r.feature_rows for r in results)
     labels = sum(r.label_rows for r in results)
+    withheld = sum(r.labels_withheld for r in results)
     render.console.print(
         f"ingested {len(results)} day(s) {results[0].day}..{results[-1].day}: "
         f"{rows} feature rows, {labels} labels"
+        + (f" ({withheld} labels of days not stored were left out)" if withheld else "")
     )
 
 

@@ -104,12 +104,19 @@ def contracts_markdown(day: date, reports: Sequence[ContractReport], skipped: Se
 
 
 def ingest_markdown(results: Sequence[IngestResult]) -> str:
-    """The days stored, and that every raw batch met its contract."""
+    """The days stored, and that every raw batch and label delivery met its contract."""
     rows = sum(r.feature_rows for r in results)
     labels = sum(r.label_rows for r in results)
+    withheld = sum(r.labels_withheld for r in results)
+    held = (
+        f" {withheld} labels of days whose features are not stored were left out."
+        if withheld
+        else ""
+    )
     return (
         f"### Ingestion of {len(results)} day(s), {results[0].day}..{results[-1].day}: "
-        f"✅ every raw batch met its contract\n\n{rows} feature rows and {labels} labels stored.\n"
+        "✅ every raw batch and label delivery met its contract\n\n"
+        f"{rows} feature rows and {labels} labels stored.{held}\n"
     )
 
 

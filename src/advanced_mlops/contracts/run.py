@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import func, select
 
 from advanced_mlops.contracts.suites import SuiteName
 from advanced_mlops.contracts.validate import ContractReport, validate
+from advanced_mlops.data.labels import delivered_labels
 from advanced_mlops.data.sources import Source
 from advanced_mlops.errors import MlopsError
 from advanced_mlops.settings import Settings
+from advanced_mlops.store import repository
 from advanced_mlops.store.engine import connect, require_current_schema
 from advanced_mlops.store.tables import prediction_log
 from advanced_mlops.training.snapshot import snapshot_at
@@ -33,22 +36,30 @@ def check_day(
     """Reports for the suites that have data on `day`, and a note for each that has none."""
     reports, skipped = [], []
     for suite in suites:
-        frame = _frame_for(settings, source, day, suite)
+        frame, parameters = _input_for(settings, source, day, suite)
         if frame.empty:
             skipped.append(f"{suite.value}: no rows for {day}")
         else:
-            reports.append(validate(frame, suite))
+            reports.append(validate(frame, suite, parameters=parameters))
     if not reports:
         raise MlopsError(f"--date {day}: no data to check ({'; '.join(skipped)})")
     return reports, skipped
 
 
-def _frame_for(settings: Settings, source: Source, day: date, suite: SuiteName) -> pd.DataFrame:
+def _input_for(
+    settings: Settings, source: Source, day: date, suite: SuiteName
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """The frame the suite checks on `day`, and the values of its parameters."""
     if suite is SuiteName.RAW_BATCH:
-        return source.batch(day)
+        return source.batch(day), {}
     require_current_schema(settings.store_url)
     with connect(settings.store_url) as conn:
         if suite is SuiteName.TRAINING_SNAPSHOT:
-            return snapshot_at(conn, day, settings.train_window_days)
+            return snapshot_at(conn, day, settings.train_window_days), {}
+        if suite is SuiteName.LABELS:  # those arriving on `day`, as ingestion checks them
+            stored = set(repository.ingested_days(conn)["date"])
+            known = repository.customer_ids(conn)
+            raw = source.batch(day - timedelta(days=settings.label_delay_days))
+            return delivered_labels(raw, day, stored), {"known_customers": known}
         query = select(prediction_log).where(func.date(prediction_log.c.created_at) == day)
-        return pd.DataFrame(conn.execute(query).mappings().all())
+        return pd.DataFrame(conn.execute(query).mappings().all()), {}

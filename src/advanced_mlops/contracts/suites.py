@@ -15,6 +15,7 @@ class SuiteName(StrEnum):
     RAW_BATCH = "raw_batch"
     TRAINING_SNAPSHOT = "training_snapshot"
     PREDICTION_LOG = "prediction_log"
+    LABELS = "labels"
 
 
 def contracts_dir() -> Path:

@@ -6,6 +6,7 @@ GX takes ~7 s to import, so it is imported here, lazily, and only when a check a
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -45,6 +46,7 @@ class ContractReport:
 
 @cache
 def _batch_definition() -> Any:
+    """One ephemeral GX context per process, without progress bars or analytics."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
@@ -55,20 +57,37 @@ def _batch_definition() -> Any:
     return asset.add_batch_definition_whole_dataframe("whole")
 
 
+def run_suite(
+    frame: pd.DataFrame,
+    name: str,
+    expectations: list[dict[str, Any]],
+    result_format: str | dict[str, Any],
+    parameters: Mapping[str, Any] | None = None,
+) -> Any:
+    """One GX run of `expectations` on `frame`: GX's own result object (results in any order)."""
+    from great_expectations.core import ExpectationSuite
+
+    suite = ExpectationSuite(name=name, expectations=expectations)
+    batch = _batch_definition().get_batch(batch_parameters={"dataframe": frame})
+    return batch.validate(
+        suite, result_format=result_format, expectation_parameters=dict(parameters or {})
+    )
+
+
 def validate(
-    frame: pd.DataFrame, suite_name: SuiteName, result_format: str = "SUMMARY"
+    frame: pd.DataFrame,
+    suite_name: SuiteName,
+    result_format: str = "SUMMARY",
+    parameters: Mapping[str, Any] | None = None,
 ) -> ContractReport:
     """Validate `frame` against the suite file; never raises on a failing expectation.
 
     SUMMARY reports what was observed for every check; BOOLEAN_ONLY only whether it passed, in
     a quarter of the time (GX spends most of a validation building those details).
+    `parameters` fills the suite's `{"$PARAMETER": name}` values (e.g. the known customers).
     """
-    from great_expectations.core import ExpectationSuite
-
     spec = load_suite(suite_name)
-    suite = ExpectationSuite(name=spec["name"], expectations=spec["expectations"])
-    batch = _batch_definition().get_batch(batch_parameters={"dataframe": frame})
-    result = batch.validate(suite, result_format=result_format)
+    result = run_suite(frame, spec["name"], spec["expectations"], result_format, parameters)
     checks = tuple(
         Check(
             column=_column_of(r.expectation_config.kwargs),
@@ -81,12 +100,14 @@ def validate(
     return ContractReport(suite=suite_name.value, rows=len(frame), checks=checks)
 
 
-def broken_contract(frame: pd.DataFrame, suite_name: SuiteName) -> ContractReport | None:
+def broken_contract(
+    frame: pd.DataFrame, suite_name: SuiteName, parameters: Mapping[str, Any] | None = None
+) -> ContractReport | None:
     """None when `frame` meets the suite, else the detailed report of what broke: the quick
     check runs on every batch, the details only for a batch that fails it."""
-    if validate(frame, suite_name, "BOOLEAN_ONLY").success:
+    if validate(frame, suite_name, "BOOLEAN_ONLY", parameters).success:
         return None
-    return validate(frame, suite_name)
+    return validate(frame, suite_name, parameters=parameters)
 
 
 def _column_of(kwargs: dict[str, Any]) -> str:
@@ -106,7 +127,7 @@ def _observed(result: dict[str, Any], exception: Any) -> str:
         return message[:120]
     if "observed_value" in result:
         return _short(result["observed_value"])
-    if "unexpected_percent" in result:
+    if result.get("unexpected_percent") is not None:
         sample = result.get("partial_unexpected_list") or []
         shown = ", ".join(map(repr, sample[:3]))
         return f"{result['unexpected_percent']:.1f}% unexpected" + (f": {shown}" if shown else "")

@@ -127,23 +127,30 @@ class Generator:
     customers: int = 3000
     dirt_rate: float = 0.05
     scenario: Scenario = field(default_factory=Scenario)
+    _shocks: dict[int, np.ndarray] = field(default_factory=dict, init=False, repr=False)
 
     @cached_property
     def population(self) -> Population:
         return Population.draw(self.seed, self.customers)
 
     def _period_shocks(self, period: int) -> np.ndarray:
-        return np.random.default_rng([self.seed, 1, period + 10_000]).standard_normal(
-            self.customers
-        )
+        """Every customer's AR(1) shock of one period (drawn once, then kept: each day needs
+        the shocks of the AR_MEMORY periods before it)."""
+        if (shocks := self._shocks.get(period)) is None:
+            rng = np.random.default_rng([self.seed, 1, period + 10_000])
+            shocks = self._shocks[period] = rng.standard_normal(self.customers)
+        return shocks
 
     def _ar_state(self, idx: np.ndarray, period: np.ndarray) -> np.ndarray:
         """The AR(1) term of each chosen customer at its period, with unit variance."""
         state = np.zeros(len(idx))
         scale = np.sqrt(1 - AR_RHO**2)
         for lag in range(AR_MEMORY):
-            shocks = {p: self._period_shocks(p) for p in np.unique(period - lag)}
-            eps = np.array([shocks[p][i] for p, i in zip(period - lag, idx, strict=True)])
+            lagged = period - lag
+            eps = np.empty(len(idx))
+            for p in np.unique(lagged):
+                rows = lagged == p
+                eps[rows] = self._period_shocks(int(p))[idx[rows]]
             state += (AR_RHO**lag) * scale * eps
         return np.asarray(state / np.sqrt(1 - AR_RHO ** (2 * AR_MEMORY)))
 

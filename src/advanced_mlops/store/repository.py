@@ -103,6 +103,11 @@ def day_counts(conn: Connection, day: date) -> dict[str, int]:
     }
 
 
+def customer_ids(conn: Connection) -> list[str]:
+    """Every customer the store has seen (the labels contract's known customers)."""
+    return list(conn.scalars(select(customers.c.customer_id)))
+
+
 def table_counts(conn: Connection) -> dict[str, int]:
     tables = (customers, features, labels, ingestions, training_snapshots, promotion_history)
     return {t.name: conn.scalar(select(func.count()).select_from(t)) or 0 for t in tables}
