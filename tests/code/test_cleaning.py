@@ -1,4 +1,4 @@
-from datetime import date
+from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
@@ -6,6 +6,7 @@ import pytest
 
 from advanced_mlops.data.cleaning import (
     clean_batch,
+    clean_batches,
     history_months,
     to_category,
     to_number,
@@ -61,3 +62,16 @@ def test_clean_batch_types_the_raw_batch_and_drops_rows_without_identity() -> No
     assert cleaned["credit_mix"].dropna().isin(["Good", "Standard", "Bad"]).all()
     assert cleaned["credit_score"].isin(["Poor", "Standard", "Good"]).all()
     assert (cleaned["date"] == date(2025, 1, 5)).all()
+
+
+def test_cleaning_many_days_at_once_is_cleaning_each_day() -> None:
+    """Including a customer twice in one batch and rows dated another day than their batch."""
+    generator = Generator(customers=1500, dirt_rate=0.3)
+    days = [date(2025, 1, 1) + timedelta(days=i) for i in range(6)]
+    raws = {day: generator.batch(day) for day in days}
+    raws[days[1]] = pd.concat([raws[days[1]], raws[days[1]].iloc[:3]], ignore_index=True)
+    raws[days[2]].loc[raws[days[2]].index[:3], "date"] = days[3].isoformat()
+    together = clean_batches(raws)
+    assert list(together) == days
+    for day, raw in raws.items():
+        pd.testing.assert_frame_equal(together[day], clean_batch(raw))

@@ -1,11 +1,12 @@
 from datetime import date, timedelta
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from advanced_mlops import schema
 from advanced_mlops.data.cleaning import PLACEHOLDERS
-from advanced_mlops.data.generator import Generator
+from advanced_mlops.data.generator import AR_MEMORY, AR_RHO, Generator
 from advanced_mlops.data.scenarios import Scenario, ScenarioName, parse_scenario
 from advanced_mlops.errors import MlopsError
 
@@ -98,3 +99,17 @@ def test_schema_break_renames_and_reformats_columns() -> None:
 def test_unknown_scenario_is_refused_by_name() -> None:
     with pytest.raises(MlopsError, match="--scenario: unknown scenario 'sunny'"):
         parse_scenario("sunny")
+
+
+def test_the_ar_term_is_the_sum_of_each_customers_own_period_shocks() -> None:
+    """The vectorized AR(1) term against its definition, one customer and one lag at a time."""
+    generator = Generator(seed=7, customers=500)
+    idx = np.arange(0, 500, 3)
+    period = np.random.default_rng(1).integers(0, 40, len(idx))
+    expected = np.zeros(len(idx))
+    for row, (customer, at) in enumerate(zip(idx, period, strict=True)):
+        for lag in range(AR_MEMORY):
+            shocks = np.random.default_rng([7, 1, at - lag + 10_000]).standard_normal(500)
+            expected[row] += AR_RHO**lag * np.sqrt(1 - AR_RHO**2) * shocks[customer]
+    expected /= np.sqrt(1 - AR_RHO ** (2 * AR_MEMORY))
+    np.testing.assert_allclose(generator._ar_state(idx, period), expected, rtol=1e-12)

@@ -10,7 +10,7 @@ import pytest
 
 from advanced_mlops.contracts.days import broken_days
 from advanced_mlops.contracts.suites import SuiteName
-from advanced_mlops.contracts.validate import validate
+from advanced_mlops.contracts.validate import ContractReport, validate
 from advanced_mlops.data.generator import Generator, break_schema
 from advanced_mlops.data.labels import delivered_labels
 
@@ -83,13 +83,14 @@ def raw() -> pd.DataFrame:
     return Generator(customers=900).batch(START)
 
 
-def labels_check(raw: pd.DataFrame, stored: tuple[date, ...] = (START,), known: object = None):
-    delivered = delivered_labels(raw, ARRIVAL, stored)
-    customers = sorted(raw["customer_id"]) if known is None else known
-    return validate(delivered, SuiteName.LABELS, parameters={"known_customers": customers})
+def labels_check(
+    raw: pd.DataFrame, stored: tuple[date, ...] = (START,), known: set[str] | None = None
+) -> ContractReport:
+    customers = set(raw["customer_id"]) if known is None else known
+    return validate(delivered_labels(raw, ARRIVAL, stored, customers), SuiteName.LABELS)
 
 
-def failed(report) -> set[tuple[str, str]]:
+def failed(report: ContractReport) -> set[tuple[str, str]]:
     return {(c.column, c.expectation) for c in report.failures}
 
 
@@ -122,10 +123,10 @@ def test_a_label_dated_after_its_arrival_is_named(raw: pd.DataFrame) -> None:
 
 
 def test_an_unknown_customer_is_named_when_its_features_are_stored(raw: pd.DataFrame) -> None:
-    known = sorted(raw["customer_id"].iloc[1:])
-    assert failed(labels_check(raw, known=known)) == {
-        ("customer_id", "expect_column_values_to_be_in_set")
-    }
+    known = set(raw["customer_id"].iloc[1:])
+    report = labels_check(raw, known=known)
+    assert failed(report) == {("unknown_customer_id", "expect_column_values_to_be_null")}
+    assert raw["customer_id"].iloc[0] in report.summary()  # the stranger is named
     # Labels of a day whose features are not stored are not kept: whom they name is not judged.
     assert labels_check(raw, stored=(), known=known).success
 
@@ -136,12 +137,12 @@ def test_labels_of_many_days_in_one_run(raw: pd.DataFrame) -> None:
     raws = {START + timedelta(days=i): generator.batch(START + timedelta(days=i)) for i in range(4)}
     bad = START + timedelta(days=2)
     raws[bad].loc[raws[bad].index[:2], "credit_score"] = "??"
+    known = set(pd.concat(raws.values())["customer_id"])
     deliveries = {
-        day + timedelta(days=7): delivered_labels(frame, day + timedelta(days=7), list(raws))
+        day + timedelta(days=7): delivered_labels(frame, day + timedelta(days=7), list(raws), known)
         for day, frame in raws.items()
     }
-    known = sorted(pd.concat(raws.values())["customer_id"])
-    broken = broken_days(deliveries, SuiteName.LABELS, {"known_customers": known})
+    broken = broken_days(deliveries, SuiteName.LABELS)
     assert list(broken) == [bad + timedelta(days=7)]
     assert failed(broken[bad + timedelta(days=7)]) == {
         ("credit_score", "expect_column_values_to_be_in_set")

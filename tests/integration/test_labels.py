@@ -80,7 +80,7 @@ def stranger(raw: pd.DataFrame) -> pd.DataFrame:
             set_value("date", (START + timedelta(days=DELAY + 3)).isoformat()),
             "available_at,label_date: expect_column_pair_values_a_to_be_greater_than_b",
         ),
-        (stranger, "customer_id: expect_column_values_to_be_in_set"),
+        (stranger, "unknown_customer_id: expect_column_values_to_be_null"),
     ],
     ids=["value", "missing", "duplicate", "future", "unknown-customer"],
 )

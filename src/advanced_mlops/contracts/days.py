@@ -2,8 +2,8 @@
 
 GX spends about 0.2 s per run building its metric graph (51 expectations in the raw-batch suite)
 whatever the number of rows, so one run per day cost ingestion seconds per day. Here the days that
-share their columns and dtypes are concatenated and validated once, and each expectation's outcome
-is attributed back to the days:
+share their columns and dtypes are concatenated and validated together (each expectation on the
+columns it reads, see `_outcomes`), and each expectation's outcome is attributed back to the days:
 
 - row-wise expectations (a value, a pair of values, a row; uniqueness): GX lists the unexpected
   rows of the run (result format COMPLETE) and a day's share of them is held against `mostly`,
@@ -77,7 +77,6 @@ COMPLETE = {"result_format": "COMPLETE"}
 def broken_days(
     frames: Mapping[date, pd.DataFrame],
     suite_name: SuiteName,
-    parameters: Mapping[str, Any] | None = None,
 ) -> dict[date, ContractReport]:
     """The days whose frame breaks the suite, each with its detailed report (empty: all pass)."""
     spec = load_suite(suite_name)
@@ -87,11 +86,11 @@ def broken_days(
     broken = {}
     for days in groups.values():
         if len(days) == 1:  # nothing to share: the quick check, details only on failure
-            if report := broken_contract(frames[days[0]], suite_name, parameters):
+            if report := broken_contract(frames[days[0]], suite_name):
                 broken[days[0]] = report
             continue
-        for day in _uncleared(days, [frames[d] for d in days], spec, parameters):
-            report = validate(frames[day], suite_name, "SUMMARY", parameters)
+        for day in _uncleared(days, [frames[d] for d in days], spec):
+            report = validate(frames[day], suite_name, "SUMMARY")
             if not report.success:
                 broken[day] = report
     return dict(sorted(broken.items()))
@@ -101,19 +100,17 @@ def _uncleared(
     days: Sequence[date],
     frames: Sequence[pd.DataFrame],
     spec: dict[str, Any],
-    parameters: Mapping[str, Any] | None,
 ) -> list[date]:
-    """The days one run over all of them cannot clear (see the module's docstring)."""
+    """The days one validation of all of them cannot clear (see the module's docstring)."""
     sizes = np.array([len(f) for f in frames])
     starts = np.concatenate([[0], np.cumsum(sizes)])
     day_of_row = np.repeat(np.arange(len(days)), sizes)
     whole = pd.concat(frames, ignore_index=True)
-    expectations = _per_day_plan(spec["expectations"], starts)
-    if expectations is None:
-        return list(days)
-    result = run_suite(whole, spec["name"], expectations, COMPLETE, parameters)
+    plan = _per_day_plan(spec["expectations"], starts)
+    if plan is None or any(not set(_reads(e, whole)) <= set(whole) for e in plan):
+        return list(days)  # GX would fail to evaluate something: let each day show what
     uncleared = np.zeros(len(days), dtype=bool)
-    for outcome in result.results:
+    for outcome in _outcomes(whole, spec["name"], plan):
         config = outcome.expectation_config
         kind, position = config.meta["kind"], config.meta.get("day")
         raised = (outcome.exception_info or {}).get("raised_exception", False)
@@ -127,6 +124,35 @@ def _uncleared(
                 return list(days)
             uncleared |= found
     return [day for day, flag in zip(days, uncleared, strict=True) if flag]
+
+
+def _outcomes(
+    whole: pd.DataFrame,
+    name: str,
+    plan: list[dict[str, Any]],
+) -> list[Any]:
+    """GX's result of every planned expectation. GX's pandas engine copies every column of the
+    batch each time it filters rows for one expectation, so each runs on the columns it reads:
+    half the time of one run on all the columns, for 100,000 rows of 27 columns."""
+    by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for expectation in plan:
+        by_columns.setdefault(tuple(_reads(expectation, whole)), []).append(expectation)
+    return [
+        outcome
+        for columns, expectations in by_columns.items()
+        for outcome in run_suite(
+            whole[list(columns)] if columns else whole, name, expectations, COMPLETE
+        ).results
+    ]
+
+
+def _reads(expectation: dict[str, Any], whole: pd.DataFrame) -> list[str]:
+    """The columns an expectation needs to see (none listed: the whole frame). The per-day row
+    conditions read only the index; a suite's own condition may read any column."""
+    kwargs, kind = expectation["kwargs"], expectation["meta"]["kind"]
+    if kind == "columns" or (kind == "row_wise" and "row_condition" in kwargs):
+        return []
+    return _columns_of(kwargs) or [str(whole.columns[0])]
 
 
 def _per_day_plan(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Any
 
 import pandas as pd
 from sqlalchemy import func, select
@@ -36,30 +35,28 @@ def check_day(
     """Reports for the suites that have data on `day`, and a note for each that has none."""
     reports, skipped = [], []
     for suite in suites:
-        frame, parameters = _input_for(settings, source, day, suite)
+        frame = _frame_for(settings, source, day, suite)
         if frame.empty:
             skipped.append(f"{suite.value}: no rows for {day}")
         else:
-            reports.append(validate(frame, suite, parameters=parameters))
+            reports.append(validate(frame, suite))
     if not reports:
         raise MlopsError(f"--date {day}: no data to check ({'; '.join(skipped)})")
     return reports, skipped
 
 
-def _input_for(
-    settings: Settings, source: Source, day: date, suite: SuiteName
-) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """The frame the suite checks on `day`, and the values of its parameters."""
+def _frame_for(settings: Settings, source: Source, day: date, suite: SuiteName) -> pd.DataFrame:
+    """The frame the suite checks on `day`."""
     if suite is SuiteName.RAW_BATCH:
-        return source.batch(day), {}
+        return source.batch(day)
     require_current_schema(settings.store_url)
     with connect(settings.store_url) as conn:
         if suite is SuiteName.TRAINING_SNAPSHOT:
-            return snapshot_at(conn, day, settings.train_window_days), {}
+            return snapshot_at(conn, day, settings.train_window_days)
         if suite is SuiteName.LABELS:  # those arriving on `day`, as ingestion checks them
             stored = set(repository.ingested_days(conn)["date"])
-            known = repository.customer_ids(conn)
+            known = set(repository.customer_ids(conn))
             raw = source.batch(day - timedelta(days=settings.label_delay_days))
-            return delivered_labels(raw, day, stored), {"known_customers": known}
+            return delivered_labels(raw, day, stored, known)
         query = select(prediction_log).where(func.date(prediction_log.c.created_at) == day)
-        return pd.DataFrame(conn.execute(query).mappings().all()), {}
+        return pd.DataFrame(conn.execute(query).mappings().all())

@@ -6,7 +6,6 @@ GX takes ~7 s to import, so it is imported here, lazily, and only when a check a
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -62,32 +61,25 @@ def run_suite(
     name: str,
     expectations: list[dict[str, Any]],
     result_format: str | dict[str, Any],
-    parameters: Mapping[str, Any] | None = None,
 ) -> Any:
     """One GX run of `expectations` on `frame`: GX's own result object (results in any order)."""
     from great_expectations.core import ExpectationSuite
 
     suite = ExpectationSuite(name=name, expectations=expectations)
     batch = _batch_definition().get_batch(batch_parameters={"dataframe": frame})
-    return batch.validate(
-        suite, result_format=result_format, expectation_parameters=dict(parameters or {})
-    )
+    return batch.validate(suite, result_format=result_format)
 
 
 def validate(
-    frame: pd.DataFrame,
-    suite_name: SuiteName,
-    result_format: str = "SUMMARY",
-    parameters: Mapping[str, Any] | None = None,
+    frame: pd.DataFrame, suite_name: SuiteName, result_format: str = "SUMMARY"
 ) -> ContractReport:
     """Validate `frame` against the suite file; never raises on a failing expectation.
 
     SUMMARY reports what was observed for every check; BOOLEAN_ONLY only whether it passed, in
     a quarter of the time (GX spends most of a validation building those details).
-    `parameters` fills the suite's `{"$PARAMETER": name}` values (e.g. the known customers).
     """
     spec = load_suite(suite_name)
-    result = run_suite(frame, spec["name"], spec["expectations"], result_format, parameters)
+    result = run_suite(frame, spec["name"], spec["expectations"], result_format)
     checks = tuple(
         Check(
             column=_column_of(r.expectation_config.kwargs),
@@ -100,14 +92,12 @@ def validate(
     return ContractReport(suite=suite_name.value, rows=len(frame), checks=checks)
 
 
-def broken_contract(
-    frame: pd.DataFrame, suite_name: SuiteName, parameters: Mapping[str, Any] | None = None
-) -> ContractReport | None:
+def broken_contract(frame: pd.DataFrame, suite_name: SuiteName) -> ContractReport | None:
     """None when `frame` meets the suite, else the detailed report of what broke: the quick
     check runs on every batch, the details only for a batch that fails it."""
-    if validate(frame, suite_name, "BOOLEAN_ONLY", parameters).success:
+    if validate(frame, suite_name, "BOOLEAN_ONLY").success:
         return None
-    return validate(frame, suite_name, parameters=parameters)
+    return validate(frame, suite_name)
 
 
 def _column_of(kwargs: dict[str, Any]) -> str:

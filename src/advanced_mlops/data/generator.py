@@ -264,17 +264,20 @@ class Generator:
 
     def _dirty(self, frame: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
         """Turn every column to text, as the source sends it, and add the public data's dirt."""
-        out = frame.astype(object).astype(str)
-        out["credit_history_age"] = [
+        text = frame.astype(object).astype(str)
+        text["credit_history_age"] = [
             f"{m // 12} Years and {m % 12} Months" for m in frame["credit_history_age"]
         ]
-        out["type_of_loan"] = frame["type_of_loan"].astype(object)
+        text["type_of_loan"] = frame["type_of_loan"].astype(object)
+        # The dirt goes into plain arrays, each column made a column again once, at the end.
+        dirtied = {}
         for column, weight in DIRT_WEIGHTS.items():
-            hit = rng.random(len(out)) < min(0.9, self.dirt_rate * weight)
+            hit = rng.random(len(text)) < min(0.9, self.dirt_rate * weight)
             if hit.any():
-                dirty = [_dirt(column, v, rng) for v in out.loc[hit, column]]
-                out.loc[hit, column] = pd.Series(dirty, index=out.index[hit], dtype=object)
-        return out
+                values = text[column].to_numpy(dtype=object, copy=True)
+                values[hit] = [_dirt(column, v, rng) for v in values[hit]]
+                dirtied[column] = pd.Series(values, index=text.index, dtype=text[column].dtype)
+        return text.assign(**dirtied)
 
 
 def _dirt(column: str, value: object, rng: np.random.Generator) -> object:

@@ -26,7 +26,7 @@ import pandas as pd
 from advanced_mlops.contracts.days import broken_days
 from advanced_mlops.contracts.suites import SuiteName
 from advanced_mlops.contracts.validate import ContractReport
-from advanced_mlops.data.cleaning import clean_batch, to_text
+from advanced_mlops.data.cleaning import clean_batches, to_text
 from advanced_mlops.data.labels import delivered_labels, labels_to_store
 from advanced_mlops.data.sources import Source
 from advanced_mlops.errors import ContractError, MlopsError
@@ -78,17 +78,17 @@ def ingest_days(
         with connect(db_url) as conn:
             stored_days = set(repository.ingested_days(conn)["date"]) | set(days)
             known = set(repository.customer_ids(conn))
-        deliveries = label_deliveries(source, raws, label_delay_days, stored_days)
         known.update(*(to_text(raw["customer_id"]).dropna() for raw in raws.values()))
+        deliveries = label_deliveries(source, raws, label_delay_days, stored_days, known)
         refuse_broken_labels(
             broken_days(
                 {day: labels for day, labels in deliveries.items() if not labels.empty},
                 SuiteName.LABELS,
-                {"known_customers": sorted(known)},
             )
         )
     with _timed(phases, "cleaning"):
-        batches = [_prepare(day, raws[day], deliveries[day], scenario_of(day)) for day in days]
+        cleaned = clean_batches(raws)
+        batches = [_prepare(day, cleaned[day], deliveries[day], scenario_of(day)) for day in days]
     results = []
     with _timed(phases, "write"):
         for batch in batches:
@@ -144,7 +144,11 @@ def _refuse(broken: Mapping[date, ContractReport], what: str) -> None:
 
 
 def label_deliveries(
-    source: Source, raws: Mapping[date, pd.DataFrame], delay_days: int, stored_days: set[date]
+    source: Source,
+    raws: Mapping[date, pd.DataFrame],
+    delay_days: int,
+    stored_days: set[date],
+    known_customers: set[str],
 ) -> dict[date, pd.DataFrame]:
     """The labels each day of the run brings, as the labels contract checks them: those arriving
     that day, and its own labels if their arrival day is already stored but the day was not."""
@@ -154,16 +158,16 @@ def label_deliveries(
     for day, raw in raws.items():
         labelled = day - delay
         labelled_raw = raws[labelled] if labelled in raws else source.batch(labelled)
-        frames = [delivered_labels(labelled_raw, day, stored_days)]
+        frames = [delivered_labels(labelled_raw, day, stored_days, known_customers)]
         if day + delay in stored_days - run_days:
-            frames.append(delivered_labels(raw, day + delay, stored_days))
+            frames.append(delivered_labels(raw, day + delay, stored_days, known_customers))
         deliveries[day] = pd.concat([f for f in frames if not f.empty] or frames[:1])
     return deliveries
 
 
-def _prepare(day: date, raw: pd.DataFrame, delivered: pd.DataFrame, scenario: str) -> DayBatch:
+def _prepare(day: date, features: pd.DataFrame, delivered: pd.DataFrame, scenario: str) -> DayBatch:
     labels = labels_to_store(delivered)
-    return DayBatch(day, clean_batch(raw), labels, scenario, len(delivered) - len(labels))
+    return DayBatch(day, features, labels, scenario, len(delivered) - len(labels))
 
 
 @contextmanager
