@@ -10,7 +10,7 @@ INFRA := uv run --group infra
 CI_HOME := $(CURDIR)/.mlops/ci
 
 # The generated sample the data and model checks run on: small (each check takes about a minute,
-# mostly one contract validation per ingested day) and labels after 2 days instead of 7, so that
+# mostly start-up and training) and labels after 2 days instead of 7, so that
 # few days hold a training window, a validation week and a holdout week.
 SAMPLE_START ?= 2025-01-01
 SAMPLE_END = $(shell date -d '$(SAMPLE_START) + $(SAMPLE_DAYS) days - 1 day' +%F)

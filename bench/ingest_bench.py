@@ -52,12 +52,16 @@ def timed(action: Callable[[], object]) -> float:
 
 def end_to_end(url: str, rows: int, days: list[date]) -> tuple[float, dict[str, float]]:
     """`ingest_days` on a fresh simulator (nothing cached), with its time per phase."""
-    phases: dict[str, float] = {}
+    starts: list[tuple[str, float]] = []
     source = Generator(customers=rows)
-    seconds = timed(
-        lambda: ingest_days(url, source, days, DELAY, lambda _: "stable", "bench", phases=phases)
-    )
-    return seconds, phases
+    begin = time.perf_counter()
+    ingest_days(
+        url, source, days, DELAY, lambda _: "stable", "bench",
+        on_phase=lambda name: starts.append((name, time.perf_counter())),
+    )  # fmt: skip
+    end = time.perf_counter()
+    ends = [at for _, at in starts[1:]] + [end]
+    return end - begin, {name: stop - at for (name, at), stop in zip(starts, ends, strict=True)}
 
 
 def command(url: str, rows: int, days: list[date]) -> float:

@@ -59,6 +59,13 @@ class Settings(BaseSettings):
         30.0, ge=0.0, description="Training weight halves every N days back; 0 weighs all alike."
     )
 
+    # The search `mlops train` runs: every depth with every L2 regularisation (`mlops demo`
+    # searches one L2 value, to tell its story in under two minutes)
+    search_depths: list[int] = Field([4, 6], min_length=1, description="CatBoost depths tried.")
+    search_l2_leaf_regs: list[float] = Field(
+        [3.0, 10.0], min_length=1, description="CatBoost L2 leaf regularisations tried."
+    )
+
     # Gate
     gate_min_macro_f1: float = Field(0.55, ge=0.0, le=1.0)
     gate_max_f1_drop: float = Field(0.01, ge=0.0, le=1.0)

@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from pathlib import Path
 
 from rich.text import Text
 
-from advanced_mlops.cli.demo import Comparison, Day, Timeline, day_line, story_lines
+from advanced_mlops.cli.demo import (
+    Comparison,
+    Day,
+    Timeline,
+    closing_lines,
+    day_line,
+    story_lines,
+)
 from advanced_mlops.monitoring.aggregate import DayCounts
 from advanced_mlops.monitoring.decision import Decision
 from advanced_mlops.monitoring.job import MonitoringResult
@@ -74,3 +82,15 @@ def test_the_story_counts_triggers_per_phase_and_compares_models() -> None:
         f"predictions on {days[13].day}",
         f"  retrained: {days[12].day} performance: v3 refused",
     ]
+
+
+def test_the_demo_ends_with_its_time_the_newest_report_and_the_mlflow_command() -> None:
+    reports = [
+        Path("/d/monitoring/2025-03-13/report.html"),
+        Path("/d/monitoring/2025-04-24/report.html"),
+    ]
+    lines = closing_lines(97.4, reports, "sqlite:////d/mlflow.db")
+    assert lines[0].startswith("finished in 97 s. 2 HTML reports")
+    assert lines[0].endswith("newest HTML report: /d/monitoring/2025-04-24/report.html")
+    assert lines[-1] == "  uv run mlflow ui --backend-store-uri sqlite:////d/mlflow.db"
+    assert "no day triggered a retraining" in closing_lines(5.0, [], "sqlite:///x")[0]

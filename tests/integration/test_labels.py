@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from advanced_mlops.data.generator import Generator
-from advanced_mlops.data.ingest import ingest_days
+from advanced_mlops.data.ingest import PHASES, ingest_days
 from advanced_mlops.data.scenarios import Scenario, ScenarioName
 from advanced_mlops.errors import ContractError
 from advanced_mlops.store import repository
@@ -130,3 +130,14 @@ def test_labels_of_a_refused_day_never_reach_a_snapshot(store: str) -> None:
     joined = snapshot[snapshot["label_date"] == refused_day]
     assert len(joined) == len(late)
     assert set(joined["feature_date"]) == {refused_day}  # met the day's own features
+
+
+def test_ingestion_announces_its_phases_in_order(store_url: str) -> None:
+    upgrade(store_url)
+    announced: list[str] = []
+    results = ingest_days(
+        store_url, Generator(customers=CUSTOMERS), days(0, 2), DELAY, lambda _: "test", "test",
+        on_phase=announced.append,
+    )  # fmt: skip
+    assert announced == list(PHASES)
+    assert [r.day for r in results] == days(0, 2)

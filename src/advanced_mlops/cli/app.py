@@ -12,7 +12,6 @@ from advanced_mlops.cli import monitor, render, summary
 from advanced_mlops.cli.airflow import airflow_app
 from advanced_mlops.cli.deploy import deploy_app
 from advanced_mlops.cli.options import build_source, date_range, parse_date
-from advanced_mlops.data.sources import scenario_of
 from advanced_mlops.errors import MlopsError
 from advanced_mlops.settings import load_settings, masked_url
 
@@ -70,6 +69,7 @@ def ingest(
 
     A run that breaks a contract on any day stores nothing and says why in the summary too."""
     from advanced_mlops.data.ingest import ingest_days
+    from advanced_mlops.data.sources import scenario_of
 
     settings = load_settings()
     days_to_load = date_range(parse_date(date, "--date"), days)
@@ -270,7 +270,8 @@ def demo(
     ] = 12,
 ) -> None:
     """The continuous-training loop on embedded stores under MLOPS_HOME/demo (recreated)."""
-    from advanced_mlops.cli.demo import Timeline, run_demo
+    with render.console.status("starting: loading MLflow, CatBoost and scikit-learn"):
+        from advanced_mlops.cli.demo import Timeline, run_demo
 
     timeline = Timeline(history_days, stable_days, covariate_days, concept_days)
     run_demo(load_settings(), timeline)

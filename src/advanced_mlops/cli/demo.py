@@ -5,8 +5,11 @@ run: ingest the day, serve its customers (their predictions go to the log), moni
 retrain when the rule fires. Stable days raise nothing; a covariate drift (a poorer population)
 is detected within days, the model retrains and is promoted, and live performance recovers once
 the drifted labels have arrived; a concept drift (utilisation starts to drive the label) changes
-no input, so only the live performance alarm catches it, once its delayed labels arrive. Last, a
-model trained before the drifts asks for promotion and the gate refuses it.
+no input, so only the live performance alarm catches it, once its delayed labels arrive. Last, the
+first model, trained before the drifts, asks to be champion again and the gate refuses it.
+
+Every step that takes more than a moment shows a spinner or a bar, and the demo's own lines are
+all that reaches the terminal (MLflow's registration lines are muted at their source).
 """
 
 from __future__ import annotations
@@ -15,25 +18,33 @@ import shutil
 import time
 from dataclasses import dataclass
 from datetime import date, timedelta
+from pathlib import Path
 from statistics import mean
 
 import pandas as pd
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from advanced_mlops.cli import render
 from advanced_mlops.data.generator import Generator
 from advanced_mlops.data.ingest import ingest_days
 from advanced_mlops.data.scenarios import Scenario, ScenarioName
 from advanced_mlops.data.sources import scenario_of
-from advanced_mlops.monitoring.job import MonitoringResult, monitor_day
+from advanced_mlops.monitoring.job import MonitoringResult, monitor_day, with_report
 from advanced_mlops.monitoring.traffic import log_traffic
 from advanced_mlops.registry import mlflow_io, promotion
 from advanced_mlops.registry.promotion import score
 from advanced_mlops.settings import Settings
 from advanced_mlops.store import repository
 from advanced_mlops.store.engine import connect, upgrade
-from advanced_mlops.training.job import train
-from advanced_mlops.training.model import SEARCH_SPACE, grid
+from advanced_mlops.training.job import search_space, train
+from advanced_mlops.training.model import grid
 from advanced_mlops.training.snapshot import snapshot_at
 
 START = date(2025, 1, 1)
@@ -95,13 +106,17 @@ class Day:
 
 
 def demo_settings(settings: Settings) -> Settings:
-    """Embedded stores in their own folder, so the demo never touches your data."""
+    """Embedded stores in their own folder, so the demo never touches your data. Its tuning is
+    lighter than `mlops train`'s: two points (depth 4 and 6, L2 3) instead of four, stopped after
+    20 rounds without progress instead of 40 (the best round comes early on its small data)."""
     home = settings.home / "demo"
     return settings.model_copy(
         update={
             "home": home,
             "db_url": f"sqlite:///{(home / 'store.db').resolve()}",
             "mlflow_tracking_uri": f"sqlite:///{(home / 'mlflow.db').resolve()}",
+            "early_stopping_rounds": min(settings.early_stopping_rounds, 20),
+            "search_l2_leaf_regs": settings.search_l2_leaf_regs[:1],
         }
     )
 
@@ -114,7 +129,8 @@ def run_demo(base: Settings, timeline: Timeline) -> None:
     source = Generator(settings.seed, settings.customers, settings.dirt_rate, timeline.scenario())
 
     say("1. stores")
-    upgrade(settings.store_url)
+    with render.console.status("creating the feature/log store"):
+        upgrade(settings.store_url)
     render.console.print(f"feature/log store: {settings.store_url}")
     render.console.print(f"MLflow tracking:   {settings.tracking_uri}")
 
@@ -123,7 +139,7 @@ def run_demo(base: Settings, timeline: Timeline) -> None:
 
     say("3. train, gate and promote the first model")
     first = timeline.first_monitored - timedelta(days=1)
-    rows = [_train_and_gate(settings, first, "first model, stable data")]
+    rows = [_gate(settings, _train(settings, first), first, "first model, stable data")]
 
     say("4. daily operations: ingest, serve, monitor, retrain when the rule fires")
     render.console.print(
@@ -133,15 +149,17 @@ def run_demo(base: Settings, timeline: Timeline) -> None:
     )
     render.console.print(DAY_HEADER, style="bold", highlight=False)
     days = []
+    reports = []
     day = timeline.first_monitored
     while day <= timeline.last_day:
-        outcome, retrained = _operate(settings, source, day)
+        outcome, retrained, report = _operate(settings, source, day)
         days.append(outcome)
         rows += retrained
+        reports += [report] if report else []
         day += timedelta(days=1)
 
-    say("5. a model trained before the drifts asks for promotion")
-    rows.append(_train_and_gate(settings, first, "stale: trained before the drifts"))
+    say("5. the first model, trained before the drifts, asks to be champion again")
+    rows.append(_gate(settings, rows[0].version, first, "stale: v1 again, before the drifts"))
 
     say("summary")
     champion = mlflow_io.alias_version(settings, mlflow_io.CHAMPION)
@@ -154,40 +172,50 @@ def run_demo(base: Settings, timeline: Timeline) -> None:
             ["version", "story", "base_date", "holdout_f1", "gate", "champion"],
         )
     )
-    comparisons = {
-        name: compare_phase(settings, days, rows, start, end)
-        for name, start, end in phases(timeline)
-    }
+    with render.console.status("comparing the models on the drifts' labelled predictions"):
+        comparisons = {
+            name: compare_phase(settings, days, rows, start, end)
+            for name, start, end in phases(timeline)
+        }
     for line in story_lines(days, timeline, settings.label_delay_days, comparisons):
         render.console.print(line if line.startswith(" ") else f"- {line}", highlight=False)
-    render.console.print(
-        f"finished in {time.perf_counter() - started:.0f} s. HTML reports of the alarm days are "
-        f"under {settings.monitoring_dir}; explore runs and reports with:"
-    )
-    render.console.print(
-        f"  uv run mlflow ui --backend-store-uri {settings.tracking_uri}",
-        highlight=False,
-        soft_wrap=True,  # one line, so it can be copied
-    )
+    for line in closing_lines(time.perf_counter() - started, reports, settings.tracking_uri):
+        render.console.print(line, highlight=False, soft_wrap=True)  # one line each, to copy
 
 
-def _operate(settings: Settings, source: Generator, day: date) -> tuple[Day, list[Row]]:
-    """One day of operations, as the three DAGs (and the service) would run it."""
+def closing_lines(seconds: float, reports: list[Path], tracking_uri: str) -> list[str]:
+    """The wall time, the newest HTML report, and the command that opens MLflow's UI last."""
+    newest = f"newest HTML report: {reports[-1]}" if reports else "no day triggered a retraining"
+    return [
+        f"finished in {seconds:.0f} s. {len(reports)} HTML reports, one per day that triggered a "
+        f"retraining; {newest}",
+        "explore the runs and the reports in MLflow's UI:",
+        f"  uv run mlflow ui --backend-store-uri {tracking_uri}",
+    ]
+
+
+def _operate(
+    settings: Settings, source: Generator, day: date
+) -> tuple[Day, list[Row], Path | None]:
+    """One day of operations, as the three DAGs (and the service) would run it; a day that
+    triggers a retraining gets its HTML report."""
     scenario = scenario_of(source)
-    ingest_days(settings.store_url, source, [day], settings.label_delay_days, scenario,
-                "generator")  # fmt: skip
-    log_traffic(settings, day)
-    result = monitor_day(settings, day, report=False)
+    with render.console.status(f"{day}: ingesting, serving and monitoring the day"):
+        ingest_days(settings.store_url, source, [day], settings.label_delay_days, scenario,
+                    "generator")  # fmt: skip
+        log_traffic(settings, day)
+        result = monitor_day(settings, day, report=False)
+        if result.decision.retrain:
+            result = with_report(settings, result)
     decision = result.decision
-    if decision.status in ("retrain", "cooldown"):  # an alarm: keep its report (a re-run)
-        result = monitor_day(settings, day, report=True)
     render.console.print(day_line(result, scenario(day)), highlight=False)
     retrained: list[Row] = []
     action = ""
     alarms = tuple(check for check, state in decision.checks.items() if state == "alarm")
     if decision.retrain:
         render.console.print(f"    [red]why:[/] {decision.reasons[0]}", highlight=False)
-        row = _train_and_gate(settings, day, f"retrained on {day}: {' and '.join(alarms)}")
+        version = _train(settings, day)
+        row = _gate(settings, version, day, f"retrained on {day}: {' and '.join(alarms)}")
         retrained.append(row)
         action = f"{'+'.join(alarms)}: v{row.version} {row.gate}"
     perf = result.performance
@@ -195,7 +223,7 @@ def _operate(settings: Settings, source: Generator, day: date) -> tuple[Day, lis
     outcome = Day(day, scenario(day), decision.status, result.model_version,
                   perf.macro_f1 if perf and judged else None, action, alarms,
                   perf.last_day if perf and judged else None)  # fmt: skip
-    return outcome, retrained
+    return outcome, retrained, result.report_path
 
 
 DAY_HEADER = "day        world       model served    F1  decision      drifted features"
@@ -306,14 +334,24 @@ def story_lines(
 
 
 def _ingest(settings: Settings, source: Generator, start: date, days: int) -> None:
+    """The history in one run: a spinner while the batches are fetched and checked, a bar as
+    the days are written."""
     columns = (
+        SpinnerColumn(),
         TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
     )
+    steps = {
+        "fetch": "fetching the raw batches",
+        "raw contract": "checking the raw batches' contract",
+        "labels contract": "checking the labels' contract",
+        "cleaning": "cleaning",
+        "write": "writing",
+    }
     with Progress(*columns, console=render.console, transient=False) as progress:
-        task = progress.add_task("checking contracts and cleaning", total=days)
+        task = progress.add_task("starting", total=days)
         day_list = [start + timedelta(days=i) for i in range(days)]
         ingest_days(
             settings.store_url,
@@ -325,24 +363,32 @@ def _ingest(settings: Settings, source: Generator, start: date, days: int) -> No
             progress=lambda result: progress.update(
                 task, advance=1, description=f"ingested {result.day}"
             ),
+            on_phase=lambda phase: progress.update(task, description=steps[phase]),
         )
 
 
-def _train_and_gate(settings: Settings, base_date: date, story: str) -> Row:
+def _train(settings: Settings, base_date: date) -> str:
+    """A new registered version trained on what was known on `base_date`."""
     with Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=render.console,
-        transient=True,
+        SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+        TimeElapsedColumn(), console=render.console, transient=True,
     ) as progress:  # fmt: skip
-        trials = len(list(grid(SEARCH_SPACE)))
+        trials = len(list(grid(search_space(settings))))
         task = progress.add_task(f"tuning on data known by {base_date}", total=trials)
-        result = train(settings, base_date, on_trial=lambda _: progress.advance(task))
-    verdict = promotion.gate(settings, result.version)  # on the newest labelled week
-    row = Row(result.version, story, base_date, round(verdict.challenger_metrics["macro_f1"], 4))
+        return train(settings, base_date, on_trial=lambda _: progress.advance(task)).version
+
+
+def _gate(settings: Settings, version: str, base_date: date, story: str) -> Row:
+    """Gate `version` against the champion and promote it when it passes."""
+    with render.console.status(f"gating v{version} on the newest labelled week"):
+        verdict = promotion.gate(settings, version)
+        if verdict.passed:
+            promotion.promote(settings, version, reason=f"demo: {story}")
+    row = Row(version, story, base_date, round(verdict.challenger_metrics["macro_f1"], 4))
     row.gate = "promoted" if verdict.passed else "refused"
     if verdict.passed:
-        promotion.promote(settings, result.version, reason=f"demo: {story}")
         render.console.print(
-            f"    [green]v{result.version} passed the gate and is the champion[/] "
+            f"    [green]v{version} passed the gate and is the champion[/] "
             f"(holdout macro-F1 {row.holdout_f1:.3f}; before: "
             f"{f'v{verdict.champion}' if verdict.champion else 'no champion'})",
             highlight=False,
@@ -350,8 +396,7 @@ def _train_and_gate(settings: Settings, base_date: date, story: str) -> Row:
     else:
         failed = ", ".join(c.name for c in verdict.checks if not c.passed)
         render.console.print(
-            f"    [red]v{result.version} refused by the gate[/] ({failed}); "
-            f"v{verdict.champion} stays",
+            f"    [red]v{version} refused by the gate[/] ({failed}); v{verdict.champion} stays",
             highlight=False,
         )
     return row

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from advanced_mlops.data import sources
-from advanced_mlops.data.sources import Source
 from advanced_mlops.errors import MlopsError
-from advanced_mlops.settings import Settings
+
+if TYPE_CHECKING:
+    from advanced_mlops.data.sources import Source
+    from advanced_mlops.settings import Settings
 
 
 def parse_date(value: str, option: str) -> date:
@@ -28,5 +30,7 @@ def build_source(
     settings: Settings, scenario: str, scenario_start: str | None, csv: Path | None
 ) -> tuple[Source, str]:
     """The command's --scenario/--scenario-start/--csv, checked, as a source."""
+    from advanced_mlops.data import sources  # pandas: only for the commands that read data
+
     start = parse_date(scenario_start, "--scenario-start") if scenario_start else None
     return sources.build_source(settings, scenario, start, csv)

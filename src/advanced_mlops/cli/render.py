@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
 
-from advanced_mlops.contracts.validate import ContractReport
-from advanced_mlops.registry.promotion import GateResult
+if TYPE_CHECKING:  # the heavy modules load only for the commands that need them
+    from advanced_mlops.contracts.validate import ContractReport
+    from advanced_mlops.registry.promotion import GateResult
 
 console = Console()
 errors = Console(stderr=True)

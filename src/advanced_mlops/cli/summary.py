@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from advanced_mlops.contracts.validate import ContractReport
 from advanced_mlops.errors import ContractError, MlopsError
-from advanced_mlops.registry.promotion import GateResult
 
 if TYPE_CHECKING:
+    from advanced_mlops.contracts.validate import ContractReport
     from advanced_mlops.data.ingest import IngestResult
+    from advanced_mlops.registry.promotion import GateResult
 
 SummaryOption = Annotated[
     list[Path] | None,

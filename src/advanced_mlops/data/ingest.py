@@ -15,9 +15,7 @@ with the day they arrived.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -64,44 +62,44 @@ def ingest_days(
     scenario_of: Callable[[date], str],
     source_name: str,
     progress: Callable[[IngestResult], None] = lambda _: None,
-    phases: dict[str, float] | None = None,
+    on_phase: Callable[[str], None] = lambda _: None,
 ) -> list[IngestResult]:
     """Check every day first, then write each day in its own transaction.
 
-    `phases`, when given, receives the seconds spent in each of PHASES (for benchmarks)."""
+    `on_phase` is told when each of PHASES starts; `progress`, when each day is written."""
     require_current_schema(db_url)
-    with _timed(phases, "fetch"):
-        raws = fetch_days(source, days)
-    with _timed(phases, "raw contract"):
-        refuse_broken_batches(broken_days(raws, SuiteName.RAW_BATCH))
-    with _timed(phases, "labels contract"):
-        with connect(db_url) as conn:
-            stored_days = set(repository.ingested_days(conn)["date"]) | set(days)
-            known = set(repository.customer_ids(conn))
-        known.update(*(to_text(raw["customer_id"]).dropna() for raw in raws.values()))
-        deliveries = label_deliveries(source, raws, label_delay_days, stored_days, known)
-        refuse_broken_labels(
-            broken_days(
-                {day: labels for day, labels in deliveries.items() if not labels.empty},
-                SuiteName.LABELS,
-            )
+    on_phase("fetch")
+    raws = fetch_days(source, days)
+    on_phase("raw contract")
+    refuse_broken_batches(broken_days(raws, SuiteName.RAW_BATCH))
+    on_phase("labels contract")
+    with connect(db_url) as conn:
+        stored_days = set(repository.ingested_days(conn)["date"]) | set(days)
+        known = set(repository.customer_ids(conn))
+    known.update(*(to_text(raw["customer_id"]).dropna() for raw in raws.values()))
+    deliveries = label_deliveries(source, raws, label_delay_days, stored_days, known)
+    refuse_broken_labels(
+        broken_days(
+            {day: labels for day, labels in deliveries.items() if not labels.empty},
+            SuiteName.LABELS,
         )
-    with _timed(phases, "cleaning"):
-        cleaned = clean_batches(raws)
-        batches = [_prepare(day, cleaned[day], deliveries[day], scenario_of(day)) for day in days]
+    )
+    on_phase("cleaning")
+    cleaned = clean_batches(raws)
+    batches = [_prepare(day, cleaned[day], deliveries[day], scenario_of(day)) for day in days]
+    on_phase("write")
     results = []
-    with _timed(phases, "write"):
-        for batch in batches:
-            with connect(db_url, write=True) as conn:
-                repository.replace_day(
-                    conn, batch.day, batch.features, batch.labels, source_name, batch.scenario
-                )
-            result = IngestResult(
-                batch.day, len(batch.features), len(batch.labels), batch.scenario,
-                batch.labels_withheld,
-            )  # fmt: skip
-            progress(result)
-            results.append(result)
+    for batch in batches:
+        with connect(db_url, write=True) as conn:
+            repository.replace_day(
+                conn, batch.day, batch.features, batch.labels, source_name, batch.scenario
+            )
+        result = IngestResult(
+            batch.day, len(batch.features), len(batch.labels), batch.scenario,
+            batch.labels_withheld,
+        )  # fmt: skip
+        progress(result)
+        results.append(result)
     return results
 
 
@@ -168,13 +166,3 @@ def label_deliveries(
 def _prepare(day: date, features: pd.DataFrame, delivered: pd.DataFrame, scenario: str) -> DayBatch:
     labels = labels_to_store(delivered)
     return DayBatch(day, features, labels, scenario, len(delivered) - len(labels))
-
-
-@contextmanager
-def _timed(phases: dict[str, float] | None, name: str) -> Iterator[None]:
-    start = time.perf_counter()
-    try:
-        yield
-    finally:
-        if phases is not None:
-            phases[name] = phases.get(name, 0.0) + time.perf_counter() - start

@@ -110,6 +110,24 @@ def load_model(settings: Settings, version: str) -> Any:
     return _load(settings.tracking_uri, settings.model_name, version)
 
 
+def register_version(settings: Settings, model_uri: str, run_id: str, model_id: str) -> str:
+    """A new version of the model from a logged model. Through the client, which prints nothing
+    (`registered_model_name=` and `mlflow.register_model` print "Successfully registered model"
+    and "Created version" lines to the terminal, with no logger to quiet them)."""
+    from mlflow.exceptions import MlflowException
+
+    mlflow_client = client(settings)
+    try:
+        mlflow_client.create_registered_model(settings.model_name)
+    except MlflowException as exc:
+        if exc.error_code != "RESOURCE_ALREADY_EXISTS":
+            raise
+    created = mlflow_client.create_model_version(
+        settings.model_name, source=model_uri, run_id=run_id, model_id=model_id
+    )
+    return str(created.version)
+
+
 def registered_versions(settings: Settings) -> set[str]:
     """Every version number of the model in the registry."""
     found = client(settings).search_model_versions(f"name='{settings.model_name}'")

@@ -53,11 +53,16 @@ def fit_config(settings: Settings) -> FitConfig:
     )
 
 
+def search_space(settings: Settings) -> dict[str, list[Any]]:
+    return {"depth": settings.search_depths, "l2_leaf_reg": settings.search_l2_leaf_regs}
+
+
 def training_key(settings: Settings, base_date: date, snapshot_hash: str) -> str:
     """What makes two trainings the same model: the snapshot's rows and every setting that shapes
     the fit, the split and the monitoring reference (the fit itself is seeded)."""
     shape = {
         **dataclasses.asdict(fit_config(settings)),
+        "search": search_space(settings),
         "valid_days": settings.valid_days,
         "holdout_days": settings.holdout_days,
         "reference_days": settings.monitor_reference_days,
@@ -124,7 +129,9 @@ def train(
         snapshot = build_snapshot(settings, base_date)
     scenarios = _scenarios(settings, base_date)
     split = time_split(snapshot, settings.valid_days, settings.holdout_days)
-    best, trials = tune(split.train, split.valid, fit_config(settings), on_trial=on_trial)
+    best, trials = tune(
+        split.train, split.valid, fit_config(settings), search_space(settings), on_trial
+    )
     proba = predict_proba(best.model, to_model_frame(split.holdout))
     metrics = classification_metrics(split.holdout[schema.LABEL], proba)
     rows = {"train": len(split.train), "valid": len(split.valid), "holdout": len(split.holdout)}
@@ -217,9 +224,9 @@ def _log_to_mlflow(
             signature=infer_signature(example, predict_proba(best.model, example)),
             input_example=example,
             pip_requirements=[f"catboost=={catboost.__version__}"],
-            registered_model_name=settings.model_name,
-            await_registration_for=60,
         )
-    version = str(info.registered_model_version)
+        version = mlflow_io.register_version(
+            settings, info.model_uri, run.info.run_id, str(info.model_id)
+        )
     mlflow_io.set_version_tags(settings, version, {f"lineage.{k}": v for k, v in lineage.items()})
     return run.info.run_id, version
