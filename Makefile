@@ -32,10 +32,11 @@ help: ## list the targets
 ci: lint lint-infra contracts model-gate test ## what .ci/run runs after its set-up
 
 # mypy reads Airflow's types (orchestration/), so it runs where the airflow extra is installed.
-lint: ## ruff (lint and format) and mypy
+lint: ## ruff (lint and format), mypy, and the package's layers (import-linter)
 	uv run ruff check .
 	uv run ruff format --check .
 	uv run --extra airflow mypy
+	uv run lint-imports
 
 # Integration tests call `mlops gate` in-process: keep their tables out of the job summary.
 test: export GITHUB_STEP_SUMMARY =

@@ -12,14 +12,14 @@ import pytest
 from mlflow import MlflowClient
 from sqlalchemy import select, update
 
+from advanced_mlops.contracts.validate import ContractError
 from advanced_mlops.data.generator import Generator, break_schema
 from advanced_mlops.data.ingest import ingest_days
 from advanced_mlops.data.scenarios import Scenario, ScenarioName
-from advanced_mlops.errors import ContractError
 from advanced_mlops.monitoring.aggregate import rows_per_version
 from advanced_mlops.monitoring.job import monitor_day
-from advanced_mlops.monitoring.traffic import log_traffic
 from advanced_mlops.registry import promotion
+from advanced_mlops.serving.traffic import log_traffic
 from advanced_mlops.store import repository
 from advanced_mlops.store.bulk import to_records
 from advanced_mlops.store.engine import connect, upgrade
@@ -40,13 +40,18 @@ def test_monitoring_on_a_real_store(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     settings = fast_settings(
-        tmp_path, store_url, customers=1500, monitor_min_rows=30, monitor_min_labelled=60
+        tmp_path,
+        store_url,
+        data={"customers": 1500},
+        monitoring={"min_rows": 30, "min_labelled": 60},
     )
     last = START + timedelta(days=DAYS - 1)
-    generator = Generator(settings.seed, settings.customers)
+    generator = Generator(settings.data.seed, settings.data.customers)
     upgrade(store_url)
     days = [START + timedelta(days=i) for i in range(DAYS)]
-    ingest_days(store_url, generator, days, settings.label_delay_days, lambda _: "stable", "gen")
+    ingest_days(
+        store_url, generator, days, settings.data.label_delay_days, lambda _: "stable", "gen"
+    )
     version = train(settings, last - timedelta(days=10)).version
     promotion.promote(settings, version, "test", force=True)
 
@@ -67,12 +72,12 @@ def test_monitoring_on_a_real_store(
     assert result.decision.status == "ok", result.decision.reasons
     assert result.performance is not None
     assert result.performance.rows >= 60
-    assert result.performance.last_day == last - timedelta(days=settings.label_delay_days)
+    assert result.performance.last_day == last - timedelta(days=settings.data.label_delay_days)
     assert result.report_path is not None
     assert result.report_path.exists()
     assert {p.name for p in result.report_path.parent.glob("*.png")} >= {"drift.png"}
     assert "Monitoring of" in result.report_path.read_text()
-    run_data = MlflowClient(settings.tracking_uri).get_run(str(result.run_id))
+    run_data = MlflowClient(settings.store.tracking_uri).get_run(str(result.run_id))
     assert run_data.data.tags["monitoring.status"] == "ok"
     assert "live_macro_f1" in run_data.data.metrics
     with connect(store_url) as conn:
@@ -135,7 +140,7 @@ def test_monitoring_on_a_real_store(
     # should rows of that shape reach the log anyway (keys renamed, income as text), monitoring
     # names the broken fields, judges neither drift nor performance, and triggers nothing.
     breaking = Generator(
-        settings.seed, settings.customers, scenario=Scenario(ScenarioName.SCHEMA_BREAK, None)
+        settings.data.seed, settings.data.customers, scenario=Scenario(ScenarioName.SCHEMA_BREAK, None)
     )
     with pytest.raises(ContractError, match="breaks its contract"):
         ingest_days(store_url, breaking, [last + timedelta(days=2)], 7, lambda _: "x", "gen")
@@ -201,7 +206,7 @@ def test_monitoring_on_a_real_store(
         )
     mixed = monitor_day(settings, last, report=False)
     assert mixed.rows_by_version == {version: total - 5, "998": 5}
-    assert mixed.rows == total - 5 >= settings.monitor_min_rows
+    assert mixed.rows == total - 5 >= settings.monitoring.min_rows
     assert mixed.decision.status == "ok", mixed.decision.reasons
     assert mixed.decision.checks == {"quality": "ok", "drift": "ok", "performance": "ok"}
     assert any("v998: 5" in r and "left out" in r for r in mixed.decision.reasons)
@@ -209,8 +214,8 @@ def test_monitoring_on_a_real_store(
 
     # The decision is stored before the report: a report MLflow refuses (its experiment was
     # deleted) or that cannot be written is a warning, and the decision stays stored.
-    client = MlflowClient(settings.tracking_uri)
-    experiment = client.get_experiment_by_name(settings.monitor_experiment_name)
+    client = MlflowClient(settings.store.tracking_uri)
+    experiment = client.get_experiment_by_name(settings.monitoring.experiment_name)
     assert experiment is not None
     client.delete_experiment(experiment.experiment_id)
     with caplog.at_level(logging.WARNING, logger="advanced_mlops.monitoring.job"):
@@ -229,7 +234,7 @@ def test_monitoring_on_a_real_store(
         None,
     )
     blocked = days[-5]
-    (settings.monitoring_dir / blocked.isoformat()).write_text("a file where the folder goes")
+    (settings.store.monitoring_dir / blocked.isoformat()).write_text("a file where the folder goes")
     unwritten = monitor_day(settings, blocked)
     assert unwritten.report_problem is not None
     assert "its report could not be written" in unwritten.report_problem
@@ -245,7 +250,7 @@ def test_monitoring_on_a_real_store(
 
 def test_monitoring_without_a_champion_is_insufficient_data(tmp_path: Path) -> None:
     settings = fast_settings(tmp_path, f"sqlite:///{tmp_path / 'store.db'}")
-    upgrade(settings.store_url)
+    upgrade(settings.store.url)
     result = monitor_day(settings, date(2025, 3, 1), report=False)
     assert result.decision.status == "insufficient_data"
     assert any("no champion" in r for r in result.decision.reasons)

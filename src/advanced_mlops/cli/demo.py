@@ -20,15 +20,17 @@ from statistics import mean
 import pandas as pd
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from advanced_mlops import mlflow_io
 from advanced_mlops.cli import render
 from advanced_mlops.data.generator import Generator
 from advanced_mlops.data.ingest import ingest_days
 from advanced_mlops.data.scenarios import Scenario, ScenarioName
 from advanced_mlops.data.sources import scenario_of
-from advanced_mlops.monitoring.job import MonitoringResult, monitor_day
-from advanced_mlops.monitoring.traffic import log_traffic
-from advanced_mlops.registry import mlflow_io, promotion
+from advanced_mlops.monitoring.job import monitor_day
+from advanced_mlops.monitoring.result import MonitoringResult
+from advanced_mlops.registry import promotion
 from advanced_mlops.registry.promotion import score
+from advanced_mlops.serving.traffic import log_traffic
 from advanced_mlops.settings import Settings
 from advanced_mlops.store import repository
 from advanced_mlops.store.engine import connect, upgrade
@@ -96,27 +98,27 @@ class Day:
 
 def demo_settings(settings: Settings) -> Settings:
     """Embedded stores in their own folder, so the demo never touches your data."""
-    home = settings.home / "demo"
-    return settings.model_copy(
-        update={
-            "home": home,
-            "db_url": f"sqlite:///{(home / 'store.db').resolve()}",
-            "mlflow_tracking_uri": f"sqlite:///{(home / 'mlflow.db').resolve()}",
-        }
+    home = settings.store.home / "demo"
+    return settings.with_store(
+        home=home,
+        db_url=f"sqlite:///{(home / 'store.db').resolve()}",
+        mlflow_tracking_uri=f"sqlite:///{(home / 'mlflow.db').resolve()}",
     )
 
 
 def run_demo(base: Settings, timeline: Timeline) -> None:
     settings = demo_settings(base)
-    shutil.rmtree(settings.home, ignore_errors=True)
+    shutil.rmtree(settings.store.home, ignore_errors=True)
     started = time.perf_counter()
     say = render.console.rule
-    source = Generator(settings.seed, settings.customers, settings.dirt_rate, timeline.scenario())
+    source = Generator(
+        settings.data.seed, settings.data.customers, settings.data.dirt_rate, timeline.scenario()
+    )
 
     say("1. stores")
-    upgrade(settings.store_url)
-    render.console.print(f"feature/log store: {settings.store_url}")
-    render.console.print(f"MLflow tracking:   {settings.tracking_uri}")
+    upgrade(settings.store.url)
+    render.console.print(f"feature/log store: {settings.store.url}")
+    render.console.print(f"MLflow tracking:   {settings.store.tracking_uri}")
 
     say(f"2. ingest {timeline.history_days} days of history")
     _ingest(settings, source, START, timeline.history_days)
@@ -129,7 +131,7 @@ def run_demo(base: Settings, timeline: Timeline) -> None:
     render.console.print(
         f"stable until {timeline.covariate_start - timedelta(days=1)}; covariate drift from "
         f"{timeline.covariate_start}; concept drift on top from {timeline.concept_start}; labels "
-        f"arrive {settings.label_delay_days} days after each prediction"
+        f"arrive {settings.data.label_delay_days} days after each prediction"
     )
     render.console.print(DAY_HEADER, style="bold", highlight=False)
     days = []
@@ -158,14 +160,14 @@ def run_demo(base: Settings, timeline: Timeline) -> None:
         name: compare_phase(settings, days, rows, start, end)
         for name, start, end in phases(timeline)
     }
-    for line in story_lines(days, timeline, settings.label_delay_days, comparisons):
+    for line in story_lines(days, timeline, settings.data.label_delay_days, comparisons):
         render.console.print(line if line.startswith(" ") else f"- {line}", highlight=False)
     render.console.print(
         f"finished in {time.perf_counter() - started:.0f} s. HTML reports of the alarm days are "
-        f"under {settings.monitoring_dir}; explore runs and reports with:"
+        f"under {settings.store.monitoring_dir}; explore runs and reports with:"
     )
     render.console.print(
-        f"  uv run mlflow ui --backend-store-uri {settings.tracking_uri}",
+        f"  uv run mlflow ui --backend-store-uri {settings.store.tracking_uri}",
         highlight=False,
         soft_wrap=True,  # one line, so it can be copied
     )
@@ -174,7 +176,7 @@ def run_demo(base: Settings, timeline: Timeline) -> None:
 def _operate(settings: Settings, source: Generator, day: date) -> tuple[Day, list[Row]]:
     """One day of operations, as the three DAGs (and the service) would run it."""
     scenario = scenario_of(source)
-    ingest_days(settings.store_url, source, [day], settings.label_delay_days, scenario,
+    ingest_days(settings.store.url, source, [day], settings.data.label_delay_days, scenario,
                 "generator")  # fmt: skip
     log_traffic(settings, day)
     result = monitor_day(settings, day, report=False)
@@ -191,7 +193,7 @@ def _operate(settings: Settings, source: Generator, day: date) -> tuple[Day, lis
         retrained.append(row)
         action = f"{'+'.join(alarms)}: v{row.version} {row.gate}"
     perf = result.performance
-    judged = perf is not None and perf.rows >= settings.monitor_min_labelled
+    judged = perf is not None and perf.rows >= settings.monitoring.min_labelled
     outcome = Day(day, scenario(day), decision.status, result.model_version,
                   perf.macro_f1 if perf and judged else None, action, alarms,
                   perf.last_day if perf and judged else None)  # fmt: skip
@@ -242,11 +244,11 @@ def compare_phase(
     if before is None or not promoted:
         return None
     after = promoted[-1]
-    delay = timedelta(days=settings.label_delay_days)
+    delay = timedelta(days=settings.data.label_delay_days)
     first = after.base_date - delay + timedelta(days=1)  # labels it could not have seen
-    with connect(settings.store_url) as conn:
+    with connect(settings.store.url) as conn:
         known_by = repository.latest_ingested_day(conn) or end
-        snapshot = snapshot_at(conn, known_by, settings.train_window_days)
+        snapshot = snapshot_at(conn, known_by, settings.training.train_window_days)
     last = min(end, known_by - delay)
     dates = pd.to_datetime(snapshot["label_date"]).dt.date
     labelled = snapshot[(dates >= first) & (dates <= last)]
@@ -316,10 +318,10 @@ def _ingest(settings: Settings, source: Generator, start: date, days: int) -> No
         task = progress.add_task("checking contracts and cleaning", total=days)
         day_list = [start + timedelta(days=i) for i in range(days)]
         ingest_days(
-            settings.store_url,
+            settings.store.url,
             source,
             day_list,
-            settings.label_delay_days,
+            settings.data.label_delay_days,
             scenario_of(source),
             "generator",
             progress=lambda result: progress.update(

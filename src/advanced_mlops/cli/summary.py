@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from advanced_mlops.contracts.validate import ContractReport
-from advanced_mlops.errors import ContractError, MlopsError
+from advanced_mlops.contracts.validate import ContractError, ContractReport
+from advanced_mlops.errors import MlopsError
 from advanced_mlops.registry.promotion import GateResult
 
 if TYPE_CHECKING:

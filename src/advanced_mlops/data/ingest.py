@@ -14,10 +14,10 @@ import pandas as pd
 
 from advanced_mlops import schema
 from advanced_mlops.contracts.suites import SuiteName
-from advanced_mlops.contracts.validate import broken_contract
+from advanced_mlops.contracts.validate import ContractError, broken_contract
 from advanced_mlops.data.cleaning import clean_batch, to_category, to_text
 from advanced_mlops.data.sources import Source
-from advanced_mlops.errors import ContractError, MlopsError
+from advanced_mlops.errors import MlopsError
 from advanced_mlops.store import repository
 from advanced_mlops.store.engine import connect, require_current_schema
 

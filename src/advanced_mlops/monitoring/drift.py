@@ -29,15 +29,6 @@ Kind = Literal["numeric", "categorical", "text", "prediction"]
 
 
 @dataclass(frozen=True)
-class DriftThresholds:
-    """When a feature drifts (defaults and meanings: `Settings.monitor_*`, `.env.example`)."""
-
-    psi: float  # numeric bins, text tokens, predicted classes
-    cramers_v: float  # categories
-    alpha: float  # significance of the two-sample test
-
-
-@dataclass(frozen=True)
 class FeatureDrift:
     feature: str
     kind: Kind

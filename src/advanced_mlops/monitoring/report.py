@@ -9,16 +9,13 @@ from __future__ import annotations
 import html
 import itertools
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-from advanced_mlops import schema
-from advanced_mlops.registry import mlflow_io
+from advanced_mlops import mlflow_io, schema
+from advanced_mlops.monitoring.result import MonitoringResult
 from advanced_mlops.settings import Settings
-
-if TYPE_CHECKING:
-    from advanced_mlops.monitoring.job import MonitoringResult
 
 MOST_DRIFTED = 6
 
@@ -53,14 +50,14 @@ def log_report(settings: Settings, result: MonitoringResult, folder: Path) -> st
     import mlflow
 
     mlflow_io.client(settings)
-    found = mlflow.get_experiment_by_name(settings.monitor_experiment_name)
+    found = mlflow.get_experiment_by_name(settings.monitoring.experiment_name)
     experiment = (
         found.experiment_id
         if found is not None
         else mlflow.create_experiment(
-            settings.monitor_experiment_name,
-            settings.artifacts_dir.as_uri()
-            if settings.tracking_uri.startswith(("sqlite:", "file:", "/"))
+            settings.monitoring.experiment_name,
+            settings.store.artifacts_dir.as_uri()
+            if settings.store.tracking_uri.startswith(("sqlite:", "file:", "/"))
             else None,
         )
     )

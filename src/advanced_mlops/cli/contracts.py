@@ -46,9 +46,9 @@ def check_day(
 def _frame_for(settings: Settings, source: Source, day: date, suite: SuiteName) -> pd.DataFrame:
     if suite is SuiteName.RAW_BATCH:
         return source.batch(day)
-    require_current_schema(settings.store_url)
-    with connect(settings.store_url) as conn:
+    require_current_schema(settings.store.url)
+    with connect(settings.store.url) as conn:
         if suite is SuiteName.TRAINING_SNAPSHOT:
-            return snapshot_at(conn, day, settings.train_window_days)
+            return snapshot_at(conn, day, settings.training.train_window_days)
         query = select(prediction_log).where(func.date(prediction_log.c.created_at) == day)
         return pd.DataFrame(conn.execute(query).mappings().all())
