@@ -56,12 +56,12 @@ def prepare(url: str, rows: int) -> None:
     import pandas as pd
 
     from advanced_mlops import mlflow_io
-    from advanced_mlops.registry import promotion
     from advanced_mlops.data.cleaning import clean_batch
     from advanced_mlops.data.generator import Generator
     from advanced_mlops.data.ingest import ingest_days
     from advanced_mlops.inference import predict_records
     from advanced_mlops.monitoring.performance import performance_window
+    from advanced_mlops.registry import promotion
     from advanced_mlops.serving.log_writer import LOG_COLUMNS, log_row
     from advanced_mlops.serving.traffic import log_traffic
     from advanced_mlops.settings import load_settings

@@ -140,7 +140,9 @@ def test_monitoring_on_a_real_store(
     # should rows of that shape reach the log anyway (keys renamed, income as text), monitoring
     # names the broken fields, judges neither drift nor performance, and triggers nothing.
     breaking = Generator(
-        settings.data.seed, settings.data.customers, scenario=Scenario(ScenarioName.SCHEMA_BREAK, None)
+        settings.data.seed,
+        settings.data.customers,
+        scenario=Scenario(ScenarioName.SCHEMA_BREAK, None),
     )
     with pytest.raises(ContractError, match="breaks its contract"):
         ingest_days(store_url, breaking, [last + timedelta(days=2)], 7, lambda _: "x", "gen")
