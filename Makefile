@@ -13,7 +13,9 @@ CI_HOME := $(CURDIR)/.mlops/ci
 # mostly one contract validation per ingested day) and labels after 2 days instead of 7, so that
 # few days hold a training window, a validation week and a holdout week.
 SAMPLE_START ?= 2025-01-01
-SAMPLE_END = $(shell date -d '$(SAMPLE_START) + $(SAMPLE_DAYS) days - 1 day' +%F)
+# Python, not `date -d` (GNU only): the same on Linux and macOS.
+SAMPLE_END = $(shell python3 -c "import datetime as d; \
+  print(d.date.fromisoformat('$(SAMPLE_START)') + d.timedelta(days=$(SAMPLE_DAYS) - 1))")
 GATE_REPORT := $(CI_HOME)/model-gate/summary.md
 # Markdown reports (ingestion, contracts, the gate) go to the job summary when there is one.
 STEP_SUMMARY = $(addprefix --summary ,$(GITHUB_STEP_SUMMARY))

@@ -69,7 +69,7 @@ def result_table(result: MonitoringResult) -> Table:
         table.add_row("", "", reason)
     for check, state in decision.checks.items():
         table.add_row(check, state, "")
-    ranked = sorted(result.drift, key=lambda d: -d.value / d.threshold)[:SHOWN_FEATURES]
+    ranked = sorted(result.drift, key=lambda d: -d.value_to_threshold)[:SHOWN_FEATURES]
     for d in ranked:
         mark = "[red]drift[/]" if d.drifted and result.drift_judged else ""
         table.add_row(

@@ -44,6 +44,12 @@ class FeatureDrift:
         """Large enough to matter and more than the noise of either sample (False on NaN)."""
         return self.value >= self.threshold and self.p_value < self.alpha
 
+    @property
+    def value_to_threshold(self) -> float:
+        """How far the effect size is toward its threshold (1 = at it): comparable across the
+        two statistics, so features are ranked by it."""
+        return self.value / self.threshold
+
 
 def psi(expected: Sequence[float], counts: Sequence[int], reference_size: int) -> float:
     """Population stability index of `counts` against the `expected` shares (measured on
