@@ -24,14 +24,17 @@ STEP_SUMMARY = $(addprefix --summary ,$(GITHUB_STEP_SUMMARY))
 WORKFLOWS = $(wildcard .github/workflows/*.yml)
 DOCKERFILES = $(wildcard docker/*.Dockerfile)
 YAML_FILES = docker-compose.yml bentofile.yaml .yamllint.yaml .devcontainer .github
-SHELL_SCRIPTS = $(wildcard docker/*.sh docker/mariadb-init/*.sh) .ci/run
+SHELL_SCRIPTS = $(wildcard docker/*.sh docker/mariadb-init/*.sh) .ci/run .ci/services
 
-.PHONY: help ci lint test coverage contracts model-gate dag-integrity lint-infra images-smoke image-name deploy
+.PHONY: help ci services lint test coverage contracts model-gate dag-integrity lint-infra images-smoke image-name deploy
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
 ci: lint lint-infra contracts model-gate test coverage ## what .ci/run runs after its set-up
+
+services: ## start MariaDB, PostgreSQL and Redis on 127.0.0.1 where they are not answering
+	bash .ci/services
 
 # mypy reads Airflow's types (orchestration/), so it runs where the airflow extra is installed.
 lint: ## ruff (lint and format), mypy, and the package's layers (import-linter)
