@@ -76,8 +76,9 @@ model-gate: ## train on a generated sample and gate it; the verdict goes to the 
 	uv run mlops train --base-date $(SAMPLE_END)
 	uv run mlops gate --version 1 --summary $(GATE_REPORT) $(STEP_SUMMARY)
 
-# The floor is the suite's figure when it was set; raise it as tests are added, never lower it.
-COVERAGE_FLOOR := 70
+# The floor is the suite's figure when it was set (93.8 % on 2026-11-30, subprocesses included);
+# raise it as tests are added, never lower it.
+COVERAGE_FLOOR := 93
 coverage: ## the last `make test`'s coverage (subprocesses included) against its floor
 	if compgen -G '.mlops/coverage/.coverage.*' >/dev/null; then uv run coverage combine --append -q; fi
 	uv run coverage report --fail-under=$(COVERAGE_FLOOR)
