@@ -13,7 +13,9 @@ CI_HOME := $(CURDIR)/.mlops/ci
 # mostly start-up and training) and labels after 2 days instead of 7, so that
 # few days hold a training window, a validation week and a holdout week.
 SAMPLE_START ?= 2025-01-01
-SAMPLE_END = $(shell date -d '$(SAMPLE_START) + $(SAMPLE_DAYS) days - 1 day' +%F)
+# Python, not `date -d` (GNU only): the same on Linux and macOS.
+SAMPLE_END = $(shell python3 -c "import datetime as d; \
+  print(d.date.fromisoformat('$(SAMPLE_START)') + d.timedelta(days=$(SAMPLE_DAYS) - 1))")
 GATE_REPORT := $(CI_HOME)/model-gate/summary.md
 # Markdown reports (ingestion, contracts, the gate) go to the job summary when there is one.
 STEP_SUMMARY = $(addprefix --summary ,$(GITHUB_STEP_SUMMARY))
@@ -22,20 +24,24 @@ STEP_SUMMARY = $(addprefix --summary ,$(GITHUB_STEP_SUMMARY))
 WORKFLOWS = $(wildcard .github/workflows/*.yml)
 DOCKERFILES = $(wildcard docker/*.Dockerfile)
 YAML_FILES = docker-compose.yml bentofile.yaml .yamllint.yaml .devcontainer .github
-SHELL_SCRIPTS = $(wildcard docker/*.sh docker/mariadb-init/*.sh) .ci/run
+SHELL_SCRIPTS = $(wildcard docker/*.sh docker/mariadb-init/*.sh) .ci/run .ci/services
 
-.PHONY: help ci lint test contracts model-gate dag-integrity lint-infra images-smoke image-name deploy
+.PHONY: help ci services lint test coverage contracts model-gate dag-integrity lint-infra images-smoke image-name deploy
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
-ci: lint lint-infra contracts model-gate test ## what .ci/run runs after its set-up
+ci: lint lint-infra contracts model-gate test coverage ## what .ci/run runs after its set-up
+
+services: ## start MariaDB, PostgreSQL and Redis on 127.0.0.1 where they are not answering
+	bash .ci/services
 
 # mypy reads Airflow's types (orchestration/), so it runs where the airflow extra is installed.
-lint: ## ruff (lint and format) and mypy
+lint: ## ruff (lint and format), mypy, and the package's layers (import-linter)
 	uv run ruff check .
 	uv run ruff format --check .
 	uv run --extra airflow mypy
+	uv run lint-imports
 
 # Integration tests call `mlops gate` in-process: keep their tables out of the job summary.
 test: export GITHUB_STEP_SUMMARY =
@@ -69,6 +75,13 @@ model-gate: ## train on a generated sample and gate it; the verdict goes to the 
 	uv run mlops ingest --date $(SAMPLE_START) --days $(SAMPLE_DAYS) $(STEP_SUMMARY)
 	uv run mlops train --base-date $(SAMPLE_END)
 	uv run mlops gate --version 1 --summary $(GATE_REPORT) $(STEP_SUMMARY)
+
+# The floor is the suite's figure when it was set (93.8 % on 2026-11-30, subprocesses included);
+# raise it as tests are added, never lower it.
+COVERAGE_FLOOR := 93
+coverage: ## the last `make test`'s coverage (subprocesses included) against its floor
+	if compgen -G '.mlops/coverage/.coverage.*' >/dev/null; then uv run coverage combine --append -q; fi
+	uv run coverage report --fail-under=$(COVERAGE_FLOOR)
 
 dag-integrity: ## the DAG files import fast and clean, every task owned and retried
 	uv run --extra airflow pytest tests/dags/test_integrity.py

@@ -55,14 +55,15 @@ def prepare(url: str, rows: int) -> None:
     (bulk-loaded)."""
     import pandas as pd
 
+    from advanced_mlops import mlflow_io
     from advanced_mlops.data.cleaning import clean_batch
     from advanced_mlops.data.generator import Generator
     from advanced_mlops.data.ingest import ingest_days
+    from advanced_mlops.inference import predict_records
     from advanced_mlops.monitoring.performance import performance_window
-    from advanced_mlops.monitoring.traffic import log_traffic
-    from advanced_mlops.registry import mlflow_io, promotion
+    from advanced_mlops.registry import promotion
     from advanced_mlops.serving.log_writer import LOG_COLUMNS, log_row
-    from advanced_mlops.serving.predict import predict_records
+    from advanced_mlops.serving.traffic import log_traffic
     from advanced_mlops.settings import load_settings
     from advanced_mlops.store import repository
     from advanced_mlops.store.bulk import insert_frame, to_records
@@ -71,14 +72,14 @@ def prepare(url: str, rows: int) -> None:
     from advanced_mlops.training.job import train
 
     settings = load_settings()
-    generator = Generator(settings.seed, settings.customers)
+    generator = Generator(settings.data.seed, settings.data.customers)
     days = [START + timedelta(days=i) for i in range((DAY - START).days + 1)]
-    ingest_days(url, generator, days, settings.label_delay_days, lambda _: "stable", "bench")
+    ingest_days(url, generator, days, settings.data.label_delay_days, lambda _: "stable", "bench")
     version = train(settings, TRAINED).version
     promotion.promote(settings, version, "bench", force=True)
     model = mlflow_io.load_model(settings, version)
     first, last = performance_window(
-        DAY, settings.label_delay_days, settings.monitor_performance_days
+        DAY, settings.data.label_delay_days, settings.monitoring.performance_days
     )
     for offset in range((last - first).days + 1):
         log_traffic(settings, first + timedelta(days=offset))
@@ -149,12 +150,7 @@ def measure_pandas() -> dict[str, Any]:
 
     from advanced_mlops.monitoring.aggregate import count_frame, day_bounds, labelled_confusion
     from advanced_mlops.monitoring.decision import decide
-    from advanced_mlops.monitoring.job import (
-        champion_reference,
-        limits_from,
-        rules_from,
-        thresholds_from,
-    )
+    from advanced_mlops.monitoring.job import champion_reference
     from advanced_mlops.monitoring.measure import evidence
     from advanced_mlops.monitoring.performance import from_confusion, performance_window
     from advanced_mlops.store.engine import connect
@@ -168,9 +164,9 @@ def measure_pandas() -> dict[str, Any]:
     assert reference is not None
     start, end = day_bounds(DAY)
     first, last = performance_window(
-        DAY, settings.label_delay_days, settings.monitor_performance_days
+        DAY, settings.data.label_delay_days, settings.monitoring.performance_days
     )
-    with connect(settings.store_url) as conn:
+    with connect(settings.store.url) as conn:
         query = select(prediction_log).where(
             prediction_log.c.created_at >= start, prediction_log.c.created_at < end
         )
@@ -185,11 +181,9 @@ def measure_pandas() -> dict[str, Any]:
         count_frame(frame, reference),
         reference,
         performance,
-        thresholds=thresholds_from(settings),
-        limits=limits_from(settings),
-        important_features=settings.monitor_important_features,
+        rules=settings.monitoring,
     )
-    decision = decide(found, [], rules_from(settings))
+    decision = decide(found, [], settings.monitoring)
     return {
         "seconds": time.perf_counter() - started,
         "rows": len(frame),

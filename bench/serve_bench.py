@@ -35,7 +35,7 @@ from advanced_mlops.data.ingest import ingest_days
 from advanced_mlops.registry.promotion import promote
 from advanced_mlops.serving.sample_requests import sample_requests
 from advanced_mlops.serving.service_runner import command
-from advanced_mlops.settings import Settings
+from advanced_mlops.settings import DataSettings, Settings, StoreSettings
 from advanced_mlops.store.engine import connect
 from advanced_mlops.store.tables import prediction_log
 from advanced_mlops.training.job import train
@@ -59,7 +59,9 @@ class Run:
 
 def prepare(home: Path, db_url: str) -> dict[str, str]:
     """A champion in a local MLflow store; the environment the service runs with."""
-    settings = Settings(home=home, db_url=db_url, customers=900)
+    settings = Settings(
+        store=StoreSettings(home=home, db_url=db_url), data=DataSettings(customers=900)
+    )
     days = [BASE - timedelta(days=i) for i in range(30)][::-1]
     ingest_days(db_url, Generator(customers=900), days, 7, lambda _: "stable", "bench")
     promote(settings, train(settings, BASE).version, reason="benchmark", force=True)
@@ -67,7 +69,7 @@ def prepare(home: Path, db_url: str) -> dict[str, str]:
         **os.environ,
         "MLOPS_HOME": str(home),
         "MLOPS_DB_URL": db_url,
-        "MLFLOW_TRACKING_URI": settings.tracking_uri,
+        "MLFLOW_TRACKING_URI": settings.store.tracking_uri,
         "MLOPS_SERVE_WORKERS": "2",
     }
 

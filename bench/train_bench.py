@@ -27,9 +27,10 @@ from advanced_mlops import schema
 from advanced_mlops.data.cleaning import clean_batch
 from advanced_mlops.data.generator import Generator
 from advanced_mlops.data.labels import arriving_labels
-from advanced_mlops.training.features import predict_proba, to_model_frame
+from advanced_mlops.inference import predict_proba, to_model_frame
+from advanced_mlops.settings import TrainingSettings
 from advanced_mlops.training.metrics import classification_metrics
-from advanced_mlops.training.model import FitConfig, grid, tune
+from advanced_mlops.training.model import grid, tune
 from advanced_mlops.training.snapshot import point_in_time_join
 from advanced_mlops.training.split import TimeSplit, time_split
 
@@ -99,7 +100,7 @@ def main() -> None:
           f"holdout {len(split.holdout)} rows")  # fmt: skip
 
     start = time.perf_counter()
-    best, _ = tune(split.train, split.valid, FitConfig(threads=args.threads))
+    best, _ = tune(split.train, split.valid, TrainingSettings(threads=args.threads))
     ours_s = time.perf_counter() - start
     start = time.perf_counter()
     course, course_prepare = course_recipe(split, args.threads)

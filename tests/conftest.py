@@ -20,7 +20,7 @@ from sqlalchemy import create_engine, text
 
 from advanced_mlops.data.cleaning import clean_batch
 from advanced_mlops.data.generator import Generator
-from advanced_mlops.settings import Settings
+from advanced_mlops.settings import GROUPS, Settings
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
@@ -39,7 +39,10 @@ os.environ.update(
 
 MARIADB_SERVER = os.environ.get("MLOPS_TEST_MARIADB_URL", "mysql+pymysql://root@127.0.0.1:3306")
 START = date(2025, 1, 1)
-SMALL = {"customers": 600, "max_iterations": 120, "early_stopping_rounds": 20}
+SMALL: dict[str, dict[str, object]] = {
+    "data": {"customers": 600},
+    "training": {"max_iterations": 120, "early_stopping_rounds": 20},
+}
 
 
 @pytest.fixture(autouse=True)
@@ -49,19 +52,22 @@ def _no_tracking_uri_from_earlier_tests(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
 
 
-def fast_settings(home: Path, db_url: str | None = None, **overrides: object) -> Settings:
-    """Settings for tests: a small population and short training, everything under `home`."""
+def fast_settings(home: Path, db_url: str | None = None, **groups: dict[str, object]) -> Settings:
+    """Settings for tests: a small population and short training, everything under `home`.
+
+    `groups` override fields of a group, e.g. `data={"customers": 900}`."""
     # MLflow's own store in `home` unless told otherwise: never one left in the environment by
     # an earlier test (mlflow.set_tracking_uri exports MLFLOW_TRACKING_URI).
-    values: dict[str, object] = {
+    store: dict[str, object] = {
         "home": home,
         "mlflow_tracking_uri": f"sqlite:///{home / 'mlflow.db'}",
-        **SMALL,
-        **overrides,
+        **({"db_url": db_url} if db_url else {}),
+        **groups.pop("store", {}),
     }
-    if db_url:
-        values["db_url"] = db_url
-    return Settings(**values)  # type: ignore[arg-type]
+    values = {**SMALL, "store": store}
+    for name, fields in groups.items():
+        values[name] = {**values.get(name, {}), **fields}
+    return Settings(**{name: GROUPS[name](**fields) for name, fields in values.items()})
 
 
 @contextmanager

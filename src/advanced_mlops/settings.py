@@ -1,145 +1,44 @@
-"""Configuration, read once from the environment and `.env`.
+"""Configuration, read once from the environment and `.env`, grouped by concern.
 
 Every knob of the system lives here so that the CLI, the DAGs, the service and the tests agree on
-one source of truth. Secrets stay inside URLs and are only ever shown masked (see `masked_url`).
+one source of truth. Each group is a pydantic-settings model with its own variable prefix, and
+each part of the system receives only its group: the gate gets `GateSettings`, monitoring gets
+`MonitoringSettings`, and so on, with no code copying fields from one object into another.
+Secrets stay inside URLs and are only ever shown masked (see `masked_url`).
 """
 
 from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Self
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
 
-class Settings(BaseSettings):
-    """All settings; each field maps to the upper-case variable `MLOPS_<NAME>` unless aliased."""
-
-    model_config = SettingsConfigDict(
-        env_prefix="MLOPS_", env_file=".env", extra="ignore", populate_by_name=True
+def _group(prefix: str) -> SettingsConfigDict:
+    return SettingsConfigDict(
+        env_prefix=prefix, env_file=".env", extra="ignore", populate_by_name=True
     )
+
+
+class StoreSettings(BaseSettings):
+    """Where things are kept: the feature/log store, MLflow, and the local folder."""
+
+    model_config = _group("MLOPS_")
 
     home: Path = Field(Path(".mlops"), description="Folder for embedded stores and artifacts.")
     db_url: str | None = Field(None, description="Feature/log store URL; default SQLite in home.")
     mlflow_tracking_uri: str | None = Field(
         None, alias="MLFLOW_TRACKING_URI", description="MLflow store; default SQLite in home."
     )
-    airflow_conn_id: str | None = Field(
-        None,
-        description="Inside Airflow tasks, reach the store through this Airflow connection "
-        "(AIRFLOW_CONN_<ID>) instead of MLOPS_DB_URL.",
-    )
-    airflow_metadata_url: str | None = Field(
-        None,
-        description="Airflow's own metadata for `mlops airflow` (PostgreSQL); default SQLite.",
-    )
     experiment_name: str = "credit_score"
     model_name: str = "credit_score_classifier"
 
-    # Data generation and ingestion
-    seed: int = 42
-    customers: int = Field(3000, ge=30, description="Size of the simulated customer population.")
-    dirt_rate: float = Field(0.05, ge=0.0, le=0.5, description="Share of cells made dirty.")
-    label_delay_days: int = Field(7, ge=0, le=90, description="Days until a label arrives.")
-    scenario: str = Field("stable", description="Simulator scenario for scheduled ingestion.")
-    scenario_start: date | None = Field(None, description="First day of that scenario.")
-    source_csv: Path | None = Field(None, description="Scheduled ingestion reads this CSV.")
-
-    # Training
-    train_window_days: int = Field(120, ge=7, description="Labels older than this are ignored.")
-    valid_days: int = Field(7, ge=1, description="Window before the holdout, for early stopping.")
-    holdout_days: int = Field(7, ge=1, description="Newest window, never trained on.")
-    max_iterations: int = Field(600, ge=10)
-    early_stopping_rounds: int = Field(40, ge=5)
-    threads: int = Field(2, ge=1)
-    recency_half_life_days: float = Field(
-        30.0, ge=0.0, description="Training weight halves every N days back; 0 weighs all alike."
-    )
-
-    # The search `mlops train` runs: every depth with every L2 regularisation (`mlops demo`
-    # searches one L2 value, to tell its story in under two minutes)
-    search_depths: list[int] = Field([4, 6], min_length=1, description="CatBoost depths tried.")
-    search_l2_leaf_regs: list[float] = Field(
-        [3.0, 10.0], min_length=1, description="CatBoost L2 leaf regularisations tried."
-    )
-
-    # Gate
-    gate_min_macro_f1: float = Field(0.55, ge=0.0, le=1.0)
-    gate_max_f1_drop: float = Field(0.01, ge=0.0, le=1.0)
-    gate_min_class_recall: float = Field(0.40, ge=0.0, le=1.0)
-    gate_max_latency_ms: float = Field(50.0, gt=0.0)
-
-    # Serving
-    serve_workers: int = Field(2, ge=1, description="Service worker processes.")
-    max_batch_records: int = Field(100, ge=1, le=10_000, description="Records per /predict_batch.")
-    swap_poll_seconds: float = Field(5.0, gt=0, description="How often the alias is checked.")
-    log_mode: Literal["background", "sync"] = Field(
-        "background", description="sync writes each log row in the request (the course's way)."
-    )
-    access_log: bool = Field(False, description="BentoML's per-request access log lines.")
-    log_batch_size: int = Field(500, ge=1)
-    log_flush_seconds: float = Field(1.0, gt=0, description="Longest a row waits in memory.")
-    log_retry_seconds: float = Field(1.0, gt=0)
-
-    # Monitoring (mlops monitor) and the retraining rule
-    monitor_experiment_name: str = Field(
-        "credit_score_monitoring", description="MLflow experiment of the daily reports."
-    )
-    monitor_reference_days: int = Field(
-        14, ge=1, description="The reference is the newest N label days of the training snapshot."
-    )
-    monitor_chunk_rows: int = Field(50_000, ge=100, description="Log rows read at a time.")
-    monitor_min_rows: int = Field(50, ge=1, description="Predictions a day needs to judge drift.")
-    monitor_psi_threshold: float = Field(
-        0.2, gt=0, description="PSI (bias-corrected) at which a numeric or text feature drifts."
-    )
-    monitor_cramers_v_threshold: float = Field(
-        0.2, gt=0, le=1, description="Cramér's V (bias-corrected) at which a category drifts."
-    )
-    monitor_drift_alpha: float = Field(
-        0.01,
-        gt=0,
-        lt=1,
-        description="A feature drifts only if the two-sample test against the reference also "
-        "gives p below this.",
-    )
-    monitor_important_features: int = Field(
-        8, ge=1, description="Drift counts on the champion's N most important features."
-    )
-    monitor_min_drifted_features: int = Field(2, ge=1)
-    monitor_drift_days: int = Field(2, ge=1, description="Consecutive drifting days to retrain.")
-    monitor_min_labelled: int = Field(
-        200, ge=1, description="Labelled predictions needed to judge live performance."
-    )
-    monitor_performance_days: int = Field(
-        3, ge=1, description="Prediction days (newest with labels) live performance is judged on."
-    )
-    monitor_min_macro_f1: float = Field(0.60, ge=0, le=1, description="Live macro-F1 floor.")
-    monitor_cooldown_days: int = Field(7, ge=0, description="Days between two retrain triggers.")
-    monitor_max_missing_increase: float = Field(
-        0.2, ge=0, le=1, description="Missing share above the reference's that breaks a day."
-    )
-    monitor_max_out_of_range: float = Field(
-        0.05, ge=0, le=1, description="Share of out-of-range or unknown values that breaks a day."
-    )
-
-    @field_validator("monitor_min_drifted_features")
-    @classmethod
-    def _drifted_within_important(cls, value: int, info: ValidationInfo) -> int:
-        important = info.data.get("monitor_important_features")
-        if important is not None and value > important:
-            raise ValueError(
-                f"{value} drifted features can never be found among "
-                f"MLOPS_MONITOR_IMPORTANT_FEATURES={important}: set "
-                "MLOPS_MONITOR_MIN_DRIFTED_FEATURES at most to MLOPS_MONITOR_IMPORTANT_FEATURES"
-            )
-        return value
-
     @model_validator(mode="after")
-    def _fill_embedded_defaults(self) -> Settings:
+    def _fill_embedded_defaults(self) -> Self:
         if self.db_url is None:
             self.db_url = f"sqlite:///{(self.home / 'store.db').resolve()}"
         if self.mlflow_tracking_uri is None:
@@ -147,7 +46,8 @@ class Settings(BaseSettings):
         return self
 
     @property
-    def store_url(self) -> str:
+    def url(self) -> str:
+        """The feature/log store's URL."""
         assert self.db_url is not None  # filled by the validator
         return self.db_url
 
@@ -169,6 +69,197 @@ class Settings(BaseSettings):
         return (self.home / "monitoring").resolve()
 
 
+class DataSettings(BaseSettings):
+    """The simulated source and the arrival of labels."""
+
+    model_config = _group("MLOPS_")
+
+    seed: int = 42
+    customers: int = Field(3000, ge=30, description="Size of the simulated customer population.")
+    dirt_rate: float = Field(0.05, ge=0.0, le=0.5, description="Share of cells made dirty.")
+    label_delay_days: int = Field(7, ge=0, le=90, description="Days until a label arrives.")
+    scenario: str = Field("stable", description="Simulator scenario for scheduled ingestion.")
+    scenario_start: date | None = Field(None, description="First day of that scenario.")
+    source_csv: Path | None = Field(None, description="Scheduled ingestion reads this CSV.")
+
+
+class TrainingSettings(BaseSettings):
+    """The time split and the fit. Every field shapes the model (see `training_key`)."""
+
+    model_config = _group("MLOPS_")
+
+    seed: int = Field(42, description="The same MLOPS_SEED as the simulator's: seeds the fit.")
+    train_window_days: int = Field(120, ge=7, description="Labels older than this are ignored.")
+    valid_days: int = Field(7, ge=1, description="Window before the holdout, for early stopping.")
+    holdout_days: int = Field(7, ge=1, description="Newest window, never trained on.")
+    max_iterations: int = Field(600, ge=10)
+    early_stopping_rounds: int = Field(40, ge=5)
+    threads: int = Field(2, ge=1)
+    recency_half_life_days: float = Field(
+        30.0, ge=0.0, description="Training weight halves every N days back; 0 weighs all alike."
+    )
+
+    # The search `mlops train` runs: every depth with every L2 regularisation (`mlops demo`
+    # searches one L2 value, to tell its story in under two minutes)
+    search_depths: list[int] = Field([4, 6], min_length=1, description="CatBoost depths tried.")
+    search_l2_leaf_regs: list[float] = Field(
+        [3.0, 10.0], min_length=1, description="CatBoost L2 leaf regularisations tried."
+    )
+
+
+class GateSettings(BaseSettings):
+    """The validation gate's rules (`MLOPS_GATE_*`)."""
+
+    model_config = _group("MLOPS_GATE_")
+
+    min_macro_f1: float = Field(0.55, ge=0.0, le=1.0)
+    max_f1_drop: float = Field(0.01, ge=0.0, le=1.0)
+    min_class_recall: float = Field(0.40, ge=0.0, le=1.0)
+    max_latency_ms: float = Field(50.0, gt=0.0)
+
+
+class ServingSettings(BaseSettings):
+    """The prediction service and its log."""
+
+    model_config = _group("MLOPS_")
+
+    serve_workers: int = Field(2, ge=1, description="Service worker processes.")
+    max_batch_records: int = Field(100, ge=1, le=10_000, description="Records per /predict_batch.")
+    swap_poll_seconds: float = Field(5.0, gt=0, description="How often the alias is checked.")
+    log_mode: Literal["background", "sync"] = Field(
+        "background", description="sync writes each log row in the request (the course's way)."
+    )
+    access_log: bool = Field(False, description="BentoML's per-request access log lines.")
+    log_batch_size: int = Field(500, ge=1)
+    log_flush_seconds: float = Field(1.0, gt=0, description="Longest a row waits in memory.")
+    log_retry_seconds: float = Field(1.0, gt=0)
+
+
+class MonitoringSettings(BaseSettings):
+    """`mlops monitor` and the retraining rule (`MLOPS_MONITOR_*`)."""
+
+    model_config = _group("MLOPS_MONITOR_")
+
+    experiment_name: str = Field(
+        "credit_score_monitoring", description="MLflow experiment of the daily reports."
+    )
+    reference_days: int = Field(
+        14, ge=1, description="The reference is the newest N label days of the training snapshot."
+    )
+    chunk_rows: int = Field(50_000, ge=100, description="Log rows read at a time.")
+    min_rows: int = Field(50, ge=1, description="Predictions a day needs to judge drift.")
+    psi_threshold: float = Field(
+        0.2, gt=0, description="PSI (bias-corrected) at which a numeric or text feature drifts."
+    )
+    cramers_v_threshold: float = Field(
+        0.2, gt=0, le=1, description="Cramér's V (bias-corrected) at which a category drifts."
+    )
+    drift_alpha: float = Field(
+        0.01,
+        gt=0,
+        lt=1,
+        description="A feature drifts only if the two-sample test against the reference also "
+        "gives p below this.",
+    )
+    important_features: int = Field(
+        8, ge=1, description="Drift counts on the champion's N most important features."
+    )
+    min_drifted_features: int = Field(2, ge=1)
+    drift_days: int = Field(2, ge=1, description="Consecutive drifting days to retrain.")
+    min_labelled: int = Field(
+        200, ge=1, description="Labelled predictions needed to judge live performance."
+    )
+    performance_days: int = Field(
+        3, ge=1, description="Prediction days (newest with labels) live performance is judged on."
+    )
+    min_macro_f1: float = Field(0.60, ge=0, le=1, description="Live macro-F1 floor.")
+    cooldown_days: int = Field(7, ge=0, description="Days between two retrain triggers.")
+    max_missing_increase: float = Field(
+        0.2, ge=0, le=1, description="Missing share above the reference's that breaks a day."
+    )
+    max_out_of_range: float = Field(
+        0.05, ge=0, le=1, description="Share of out-of-range or unknown values that breaks a day."
+    )
+
+    @field_validator("min_drifted_features")
+    @classmethod
+    def _drifted_within_important(cls, value: int, info: ValidationInfo) -> int:
+        important = info.data.get("important_features")
+        if important is not None and value > important:
+            raise ValueError(
+                f"{value} drifted features can never be found among "
+                f"MLOPS_MONITOR_IMPORTANT_FEATURES={important}: set it at most to that"
+            )
+        return value
+
+
+class AirflowSettings(BaseSettings):
+    """How `mlops airflow` and the DAG tasks meet Airflow (`MLOPS_AIRFLOW_*`)."""
+
+    model_config = _group("MLOPS_AIRFLOW_")
+
+    conn_id: str | None = Field(
+        None,
+        description="Inside Airflow tasks, reach the store through this Airflow connection "
+        "(AIRFLOW_CONN_<ID>) instead of MLOPS_DB_URL.",
+    )
+    metadata_url: str | None = Field(
+        None,
+        description="Airflow's own metadata for `mlops airflow` (PostgreSQL); default SQLite.",
+    )
+
+
+GROUPS: dict[str, type[BaseSettings]] = {
+    "store": StoreSettings,
+    "data": DataSettings,
+    "training": TrainingSettings,
+    "gate": GateSettings,
+    "serving": ServingSettings,
+    "monitoring": MonitoringSettings,
+    "airflow": AirflowSettings,
+}
+
+
+class Settings(BaseSettings):
+    """Every group; each reads its own variables. Build one with `load_settings()`."""
+
+    model_config = SettingsConfigDict(extra="forbid")
+
+    store: StoreSettings = Field(default_factory=StoreSettings)
+    data: DataSettings = Field(default_factory=DataSettings)
+    training: TrainingSettings = Field(default_factory=TrainingSettings)
+    gate: GateSettings = Field(default_factory=GateSettings)
+    serving: ServingSettings = Field(default_factory=ServingSettings)
+    monitoring: MonitoringSettings = Field(default_factory=MonitoringSettings)
+    airflow: AirflowSettings = Field(default_factory=AirflowSettings)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Only the groups read the environment: the root is never set from it."""
+        return (init_settings,)
+
+    def with_store(self, **changes: object) -> Settings:
+        """A copy with other stores (the demo's own folder, a DAG task's connection)."""
+        store = StoreSettings.model_validate({**self.store.model_dump(), **changes})
+        return self.model_copy(update={"store": store})
+
+
+def variable_names(group: type[BaseSettings]) -> list[str]:
+    """The environment variables a group reads, as people write them."""
+    prefix = str(group.model_config.get("env_prefix", ""))
+    return [
+        field.alias if field.alias else f"{prefix}{name}".upper()
+        for name, field in group.model_fields.items()
+    ]
+
+
 def masked_url(url: str) -> str:
     """The URL with its password replaced by ***, safe to print or log."""
     try:
@@ -186,7 +277,19 @@ def load_settings() -> Settings:
     try:
         return Settings()
     except ValidationError as exc:
-        problems = "; ".join(
-            f"MLOPS_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors()
-        )
-        raise MlopsError(f"invalid settings: {problems}") from None
+        raise MlopsError(f"invalid settings: {_problems(exc)}") from None
+
+
+def _problems(exc: Exception) -> str:
+    """Each error as `VARIABLE: message`, the variable named with its group's prefix."""
+    from pydantic import ValidationError
+
+    assert isinstance(exc, ValidationError)
+    by_class = {group.__name__: group for group in GROUPS.values()}
+    prefix = str(by_class.get(exc.title, Settings).model_config.get("env_prefix", "MLOPS_"))
+    problems = []
+    for error in exc.errors():
+        loc = [str(part) for part in error["loc"]]
+        name = f"{prefix}{'_'.join(loc)}".upper() if loc else exc.title
+        problems.append(f"{name}: {error['msg'].removeprefix('Value error, ')}")
+    return "; ".join(problems)

@@ -21,7 +21,7 @@ def test_embedded_defaults_keep_everything_under_mlops_home(tmp_path: Path) -> N
     assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].endswith("/airflow/airflow.db")
     # Tasks reach the store through the Airflow connection, not MLOPS_DB_URL.
     assert env["MLOPS_AIRFLOW_CONN_ID"] == STORE_CONN_ID
-    assert env[f"AIRFLOW_CONN_{STORE_CONN_ID.upper()}"] == settings.store_url
+    assert env[f"AIRFLOW_CONN_{STORE_CONN_ID.upper()}"] == settings.store.url
     # The API server is not on 8080: tasks must be told where the execution API is.
     assert env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] == "http://127.0.0.1:8793/execution/"
     assert env["AIRFLOW__CORE__DAGS_FOLDER"] == str(DAGS)
@@ -30,7 +30,7 @@ def test_embedded_defaults_keep_everything_under_mlops_home(tmp_path: Path) -> N
 
 def test_metadata_goes_to_postgresql_when_configured(tmp_path: Path) -> None:
     url = "postgresql+psycopg2://airflow:pw@db:5432/airflow"
-    settings = fast_settings(tmp_path, airflow_metadata_url=url)
+    settings = fast_settings(tmp_path, airflow={"metadata_url": url})
     env = airflow_environment(settings, DAGS, 8080, {"AIRFLOW__CORE__PARALLELISM": "16"})
     assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] == url
     assert env["AIRFLOW__CORE__PARALLELISM"] == "16"  # what the caller set wins

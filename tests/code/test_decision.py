@@ -10,17 +10,16 @@ import pytest
 
 from advanced_mlops.errors import MlopsError
 from advanced_mlops.monitoring.decision import (
-    DecisionRules,
     Evidence,
     PastDecision,
     decide,
 )
 from advanced_mlops.monitoring.drift import FeatureDrift
 from advanced_mlops.monitoring.performance import LivePerformance
-from advanced_mlops.settings import load_settings
+from advanced_mlops.settings import MonitoringSettings, load_settings
 
 DAY = date(2025, 3, 10)
-RULES = DecisionRules(min_rows=50, min_labelled=200, min_macro_f1=0.62, important_features=3,
+RULES = MonitoringSettings(min_rows=50, min_labelled=200, min_macro_f1=0.62, important_features=3,
                       min_drifted_features=2, drift_days=2, cooldown_days=7)  # fmt: skip
 IMPORTANT = ["outstanding_debt", "num_credit_inquiries", "credit_mix"]
 
@@ -118,7 +117,7 @@ def test_more_drifted_than_important_features_is_refused_by_settings(
     assert "MLOPS_MONITOR_MIN_DRIFTED_FEATURES" in message
     assert "MLOPS_MONITOR_IMPORTANT_FEATURES=2" in message
     monkeypatch.setenv("MLOPS_MONITOR_MIN_DRIFTED_FEATURES", "2")
-    assert load_settings().monitor_min_drifted_features == 2
+    assert load_settings().monitoring.min_drifted_features == 2
 
 
 def test_drift_on_too_few_or_unimportant_features_does_not_count() -> None:

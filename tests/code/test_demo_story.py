@@ -17,8 +17,8 @@ from advanced_mlops.cli.demo import (
 )
 from advanced_mlops.monitoring.aggregate import DayCounts
 from advanced_mlops.monitoring.decision import Decision
-from advanced_mlops.monitoring.job import MonitoringResult
 from advanced_mlops.monitoring.performance import LivePerformance
+from advanced_mlops.monitoring.result import MonitoringResult
 
 TIMELINE = Timeline(history_days=60, stable_days=4, covariate_days=5, concept_days=6)
 

@@ -24,7 +24,7 @@ from advanced_mlops.monitoring.drift import (
     text_drift,
     two_sample_test,
 )
-from advanced_mlops.monitoring.reference import bin_counts, numeric_edges
+from advanced_mlops.training.reference import bin_counts, numeric_edges
 
 SHARES = np.array([0.05, 0.10, 0.15, 0.20, 0.20, 0.15, 0.10, 0.05])
 REFERENCE_ROWS = 1_400

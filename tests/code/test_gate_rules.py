@@ -1,8 +1,9 @@
 import pytest
 
-from advanced_mlops.registry.rules import GateRules, champion_lineage, evaluate_gate, verdict
+from advanced_mlops.registry.rules import champion_lineage, evaluate_gate, verdict
+from advanced_mlops.settings import GateSettings
 
-RULES = GateRules(min_macro_f1=0.6, max_f1_drop=0.01, min_class_recall=0.4, max_latency_ms=20)
+RULES = GateSettings(min_macro_f1=0.6, max_f1_drop=0.01, min_class_recall=0.4, max_latency_ms=20)
 
 
 def figures(f1: float = 0.7, poor: float = 0.7, standard: float = 0.7, good: float = 0.7) -> dict:

@@ -13,8 +13,8 @@ from advanced_mlops import schema
 from advanced_mlops.data.cleaning import clean_batch
 from advanced_mlops.data.generator import Generator
 from advanced_mlops.monitoring.aggregate import DayCounts, count_frame, parse_features
-from advanced_mlops.monitoring.reference import ReferenceProfile, build_reference, token_counts
 from advanced_mlops.store.bulk import to_records
+from advanced_mlops.training.reference import ReferenceProfile, build_reference, token_counts
 
 START = date(2025, 1, 1)
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from catboost import CatBoostClassifier
 
-from advanced_mlops.registry import mlflow_io
+from advanced_mlops import mlflow_io
 from tests.conftest import fast_settings
 
 

@@ -11,10 +11,11 @@ from advanced_mlops.cli import summary
 from advanced_mlops.contracts.validate import Check, ContractReport
 from advanced_mlops.errors import MlopsError
 from advanced_mlops.registry.promotion import GateResult
-from advanced_mlops.registry.rules import GateRules, evaluate_gate
+from advanced_mlops.registry.rules import evaluate_gate
+from advanced_mlops.settings import GateSettings
 from tests.integration.cli import run
 
-RULES = GateRules(min_macro_f1=0.55, max_f1_drop=0.01, min_class_recall=0.4, max_latency_ms=50)
+RULES = GateSettings(min_macro_f1=0.55, max_f1_drop=0.01, min_class_recall=0.4, max_latency_ms=50)
 
 
 def metrics(f1: float) -> dict[str, float]:

@@ -10,7 +10,7 @@ def test_the_connection_overrides_the_store_url(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setenv("MLOPS_DB_URL", "sqlite:////elsewhere.db")
     monkeypatch.setenv("AIRFLOW_CONN_FEATURE_STORE", "mysql://u:s3cret@mariadb:3306/mlops")
     monkeypatch.setenv("MLOPS_AIRFLOW_CONN_ID", "feature_store")
-    assert task_settings().store_url == "mysql+pymysql://u:s3cret@mariadb:3306/mlops"
+    assert task_settings().store.url == "mysql+pymysql://u:s3cret@mariadb:3306/mlops"
 
 
 def test_a_missing_connection_names_the_variable_to_set(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -23,4 +23,4 @@ def test_a_missing_connection_names_the_variable_to_set(monkeypatch: pytest.Monk
 def test_without_a_connection_id_the_store_url_is_used(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("MLOPS_AIRFLOW_CONN_ID", raising=False)
     monkeypatch.setenv("MLOPS_DB_URL", "sqlite:////tmp/store.db")
-    assert task_settings().store_url == "sqlite:////tmp/store.db"
+    assert task_settings().store.url == "sqlite:////tmp/store.db"

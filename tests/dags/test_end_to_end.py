@@ -19,9 +19,9 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
+from advanced_mlops import mlflow_io
 from advanced_mlops.data.generator import Generator
 from advanced_mlops.data.ingest import ingest_days
-from advanced_mlops.registry import mlflow_io
 from advanced_mlops.store import repository
 from advanced_mlops.store.engine import connect, upgrade
 from tests.conftest import fast_settings, mariadb_database
@@ -93,7 +93,7 @@ def airflow(tmp_path: Path, postgres_url: str) -> Iterator[dict[str, Any]]:
             env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
         try:
-            api = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10)
+            api = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30)
             wait_until_healthy(api, process, tmp_path / "standalone.log")
             password_file = tmp_path / "airflow" / "simple_auth_manager_passwords.json.generated"
             password = httpx.Response(200, content=password_file.read_bytes()).json()["admin"]

@@ -10,8 +10,8 @@ import pytest
 
 from advanced_mlops.data.generator import Generator
 from advanced_mlops.data.ingest import ingest_days
-from advanced_mlops.monitoring.traffic import log_traffic
 from advanced_mlops.registry import promotion
+from advanced_mlops.serving.traffic import log_traffic
 from advanced_mlops.store import repository
 from advanced_mlops.store.engine import connect, upgrade
 from advanced_mlops.training.job import train
@@ -29,11 +29,11 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     """40 stable days, a champion trained on the first 30, and 10 days of its logged traffic."""
     home = tmp_path_factory.mktemp("monitoring-dag")
     with mariadb_database() as url:
-        settings = fast_settings(home, url, customers=1500)
+        settings = fast_settings(home, url, data={"customers": 1500})
         upgrade(url)
         days = [START + timedelta(days=i) for i in range(DAYS)]
-        generator = Generator(settings.seed, settings.customers)
-        ingest_days(url, generator, days, settings.label_delay_days, lambda _: "stable", "gen")
+        generator = Generator(settings.data.seed, settings.data.customers)
+        ingest_days(url, generator, days, settings.data.label_delay_days, lambda _: "stable", "gen")
         promotion.promote(settings, train(settings, LAST - timedelta(days=10)).version, "t", True)
         for day in days[-10:]:
             log_traffic(settings, day)
@@ -41,7 +41,7 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
             "MLOPS_HOME": str(home),
             "AIRFLOW_CONN_MLOPS_STORE": url,
             "MLOPS_AIRFLOW_CONN_ID": "mlops_store",
-            "MLFLOW_TRACKING_URI": settings.tracking_uri,
+            "MLFLOW_TRACKING_URI": settings.store.tracking_uri,
             "MLOPS_CUSTOMERS": "1500",
             **RULES,
         }

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
+from advanced_mlops import mlflow_io
 from advanced_mlops.data.generator import Generator
 from advanced_mlops.data.ingest import ingest_days
-from advanced_mlops.registry import mlflow_io
 from advanced_mlops.store import repository
 from advanced_mlops.store.engine import connect, upgrade
 from advanced_mlops.training.snapshot import snapshot_at
@@ -26,13 +26,13 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     home = tmp_path_factory.mktemp("dag-runs")
     with mariadb_database() as url:
         upgrade(url)
-        settings = fast_settings(home, url, customers=900)
+        settings = fast_settings(home, url, data={"customers": 900})
         yield {
             "MLOPS_HOME": str(home),
             # Tasks reach the store only through the Airflow connection; MLOPS_DB_URL stays unset.
             "AIRFLOW_CONN_MLOPS_STORE": url,
             "MLOPS_AIRFLOW_CONN_ID": "mlops_store",
-            "MLFLOW_TRACKING_URI": settings.tracking_uri,
+            "MLFLOW_TRACKING_URI": settings.store.tracking_uri,
             "MLOPS_CUSTOMERS": "900",
             "MLOPS_MAX_ITERATIONS": "120",
             "MLOPS_EARLY_STOPPING_ROUNDS": "20",
@@ -106,9 +106,9 @@ def test_training_run_trains_gates_and_promotes(
     settings = fast_settings(Path(store["MLOPS_HOME"]), store["AIRFLOW_CONN_MLOPS_STORE"])
     assert mlflow_io.alias_version(settings, mlflow_io.CHAMPION) == "1"
     with connect(store["AIRFLOW_CONN_MLOPS_STORE"]) as conn:
-        events = [h["event"] for h in repository.read_history(conn, settings.model_name)]
+        events = [h["event"] for h in repository.read_history(conn, settings.store.model_name)]
         stored = repository.read_snapshot(conn, base)
-        expected = snapshot_at(conn, base, settings.train_window_days)
+        expected = snapshot_at(conn, base, settings.training.train_window_days)
     assert events == ["gate", "promote"]
     assert len(stored) == len(expected) > 0  # the point-in-time snapshot the model was fitted on
     assert stored["label_date"].max() <= base
@@ -122,7 +122,9 @@ def test_training_run_trains_gates_and_promotes(
     )
     assert mlflow_io.registered_versions(settings) == {"1"}
     with connect(store["AIRFLOW_CONN_MLOPS_STORE"]) as conn:
-        assert [h["event"] for h in repository.read_history(conn, settings.model_name)] == events
+        assert [
+            h["event"] for h in repository.read_history(conn, settings.store.model_name)
+        ] == events
 
     # A refusal is not a failure: the run succeeds, the champion stays, the history says why.
     monkeypatch.setenv("MLOPS_GATE_MIN_MACRO_F1", "0.99")
@@ -136,6 +138,6 @@ def test_training_run_trains_gates_and_promotes(
         "kept champion v1: challenger v2 failed macro_f1 ("
     )
     with connect(store["AIRFLOW_CONN_MLOPS_STORE"]) as conn:
-        refusal = repository.read_history(conn, settings.model_name)[-1]
+        refusal = repository.read_history(conn, settings.store.model_name)[-1]
     assert (refusal["event"], refusal["version"], refusal["passed"]) == ("gate", "2", False)
     assert refusal["reason"].startswith("failed macro_f1 (")

@@ -10,10 +10,10 @@ from datetime import date, timedelta
 import pandas as pd
 import pytest
 
+from advanced_mlops.contracts.validate import ContractError
 from advanced_mlops.data.generator import Generator
 from advanced_mlops.data.ingest import PHASES, ingest_days
 from advanced_mlops.data.scenarios import Scenario, ScenarioName
-from advanced_mlops.errors import ContractError
 from advanced_mlops.store import repository
 from advanced_mlops.store.engine import connect, upgrade
 from advanced_mlops.training.snapshot import snapshot_at

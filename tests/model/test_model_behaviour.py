@@ -1,18 +1,17 @@
 """Behavioural tests of a trained model (Made-With-ML's minimum functionality / directional)."""
 
-from dataclasses import replace
-
 import numpy as np
 import pandas as pd
 import pytest
 
 from advanced_mlops import schema
-from advanced_mlops.training.features import predict_proba, to_model_frame
+from advanced_mlops.inference import predict_proba, to_model_frame
+from advanced_mlops.settings import TrainingSettings
 from advanced_mlops.training.metrics import classification_metrics
-from advanced_mlops.training.model import FitConfig, Trial, fit, tune
+from advanced_mlops.training.model import Trial, fit, tune
 from advanced_mlops.training.split import TimeSplit, time_split
 
-CONFIG = FitConfig(max_iterations=200, early_stopping_rounds=20)
+CONFIG = TrainingSettings(max_iterations=200, early_stopping_rounds=20)
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +60,7 @@ def test_missing_values_are_served_not_rejected(trained: Trial) -> None:
 
 
 def test_training_is_deterministic_for_a_seed(split: TimeSplit) -> None:
-    small = replace(CONFIG, max_iterations=60)
+    small = CONFIG.model_copy(update={"max_iterations": 60})
     params = {"depth": 4, "l2_leaf_reg": 3}
     first = fit(split.train, split.valid, params, small)
     second = fit(split.train, split.valid, params, small)

@@ -15,14 +15,13 @@ from advanced_mlops import schema
 from advanced_mlops.data.cleaning import clean_batch
 from advanced_mlops.data.generator import Generator
 from advanced_mlops.data.scenarios import Scenario, ScenarioName
+from advanced_mlops.inference import predict_proba, to_model_frame
 from advanced_mlops.monitoring.aggregate import count_frame
 from advanced_mlops.monitoring.decision import Decision, PastDecision, decide
-from advanced_mlops.monitoring.job import limits_from, rules_from, thresholds_from
 from advanced_mlops.monitoring.measure import evidence
 from advanced_mlops.monitoring.performance import from_confusion, performance_window
-from advanced_mlops.settings import Settings
-from advanced_mlops.training.features import predict_proba, to_model_frame
-from advanced_mlops.training.job import fit_config, monitoring_reference
+from advanced_mlops.settings import DataSettings, Settings, StoreSettings, TrainingSettings
+from advanced_mlops.training.job import monitoring_reference
 from advanced_mlops.training.model import tune
 from advanced_mlops.training.split import time_split
 
@@ -37,17 +36,16 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     return Settings(
-        home=tmp_path_factory.mktemp("home"),
-        customers=CUSTOMERS,
-        max_iterations=120,
-        early_stopping_rounds=20,
+        store=StoreSettings(home=tmp_path_factory.mktemp("home")),
+        data=DataSettings(customers=CUSTOMERS),
+        training=TrainingSettings(max_iterations=120, early_stopping_rounds=20),
     )
 
 
 @pytest.fixture(scope="module")
 def champion(settings: Settings) -> tuple[object, object]:
     """A model trained on 60 stable days, and its reference profile."""
-    generator = Generator(settings.seed, CUSTOMERS)
+    generator = Generator(settings.data.seed, CUSTOMERS)
     days = [clean_batch(generator.batch(START + timedelta(days=i))) for i in range(TRAINED_ON)]
     snapshot = (
         pd.concat(days, ignore_index=True)
@@ -56,11 +54,13 @@ def champion(settings: Settings) -> tuple[object, object]:
     )
     # As `train` does: fitted on the split's train part, whose newest label days (not the
     # validation or holdout weeks) are the reference.
-    split = time_split(snapshot, settings.valid_days, settings.holdout_days)
-    best, _ = tune(split.train, split.valid, fit_config(settings))
+    split = time_split(snapshot, settings.training.valid_days, settings.training.holdout_days)
+    best, _ = tune(split.train, split.valid, settings.training)
     reference = monitoring_reference(settings, split.train, best.model, FIRST)
     assert pd.Timestamp(reference.label_to) < pd.to_datetime(split.valid["label_date"]).min()
-    assert (reference.label_to - reference.label_from).days == settings.monitor_reference_days - 1
+    assert (
+        reference.label_to - reference.label_from
+    ).days == settings.monitoring.reference_days - 1
     return best.model, reference
 
 
@@ -69,18 +69,18 @@ def simulate(
 ) -> list[tuple[date, Decision]]:
     """Monitor `days` days from FIRST as `mlops monitor` would, labels arriving after the delay."""
     model, reference = champion
-    generator = Generator(settings.seed, CUSTOMERS, scenario=scenario)
+    generator = Generator(settings.data.seed, CUSTOMERS, scenario=scenario)
     scored: dict[date, pd.DataFrame] = {}
     history: list[PastDecision] = []
     decisions = []
-    rules = rules_from(settings)
+    rules = settings.monitoring
     for i in range(days):
         day = FIRST + timedelta(days=i)
         frame = clean_batch(generator.batch(day))
         proba = predict_proba(model, to_model_frame(frame))
         scored[day] = frame.assign(prediction=np.asarray(schema.CLASSES)[proba.argmax(axis=1)])
         first, last = performance_window(
-            day, settings.label_delay_days, settings.monitor_performance_days
+            day, settings.data.label_delay_days, settings.monitoring.performance_days
         )
         known = [scored[d] for d in pd.date_range(first, last).date if d in scored]
         confusion: Counter[tuple[str, str]] = Counter()
@@ -93,9 +93,7 @@ def simulate(
             count_frame(scored[day], reference),  # type: ignore[arg-type]
             reference,  # type: ignore[arg-type]
             from_confusion(confusion, first, last),
-            thresholds=thresholds_from(settings),
-            limits=limits_from(settings),
-            important_features=settings.monitor_important_features,
+            rules=rules,
         )
         decision = decide(found, history, rules)
         history.append(PastDecision(day, decision.status, "1", decision.drifting))
@@ -134,7 +132,7 @@ def test_concept_drift_raises_a_performance_alarm_once_labels_arrive(
     settings: Settings, champion: tuple[object, object]
 ) -> None:
     start = FIRST + timedelta(days=2)
-    delay = settings.label_delay_days
+    delay = settings.data.label_delay_days
     decisions = simulate(settings, champion, Scenario(ScenarioName.CONCEPT_DRIFT, start), 12)
     labels_arrive = start + timedelta(days=delay)
     # No false alarm before the labels of the drifted days arrive, and no drift alarm at all:

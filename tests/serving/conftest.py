@@ -41,7 +41,7 @@ class Stack:
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     home = tmp_path_factory.mktemp("serving")
     with mariadb_database() as db_url:
-        settings = fast_settings(home, db_url, customers=900)
+        settings = fast_settings(home, db_url, data={"customers": 900})
         upgrade(db_url)
         days = [BASE_DATE - timedelta(days=i) for i in range(30)][::-1]
         ingest_days(db_url, Generator(customers=900), days, 7, lambda _: "stable", "tests")
@@ -56,7 +56,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             **os.environ,
             "MLOPS_HOME": str(home),
             "MLOPS_DB_URL": proxied,
-            "MLFLOW_TRACKING_URI": settings.tracking_uri,
+            "MLFLOW_TRACKING_URI": settings.store.tracking_uri,
             "MLOPS_SWAP_POLL_SECONDS": "1",
             "MLOPS_LOG_RETRY_SECONDS": "0.5",
             "MLOPS_LOG_FLUSH_SECONDS": "0.05",

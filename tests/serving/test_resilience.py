@@ -34,7 +34,7 @@ def send(server: Server, count: int, workers: int = 8) -> list[dict]:
 
 def logged(stack: Stack, request_ids: list[str]) -> dict[str, int]:
     """How many log rows each request id has."""
-    with connect(stack.settings.store_url) as conn:
+    with connect(stack.settings.store.url) as conn:
         rows = conn.execute(
             select(prediction_log.c.request_id, func.count())
             .where(prediction_log.c.request_id.in_(request_ids))
@@ -110,7 +110,7 @@ def test_promotion_during_traffic_switches_without_a_failed_request(
     assert versions[-1] == second
     ids = {a["request_id"]: a["model_version"] for a in answers}
     assert wait_for(lambda: len(logged(stack, list(ids))) == len(ids))
-    with connect(stack.settings.store_url) as conn:
+    with connect(stack.settings.store.url) as conn:
         stored = dict(
             conn.execute(
                 select(prediction_log.c.request_id, prediction_log.c.model_version).where(

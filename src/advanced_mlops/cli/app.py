@@ -51,9 +51,9 @@ def db_upgrade() -> None:
     from advanced_mlops.store.engine import upgrade
 
     settings = load_settings()
-    before, after = upgrade(settings.store_url)
+    before, after = upgrade(settings.store.url)
     change = "already at" if before == after else f"upgraded from {before or 'empty'} to"
-    render.console.print(f"store {masked_url(settings.store_url)}: {change} revision {after}")
+    render.console.print(f"store {masked_url(settings.store.url)}: {change} revision {after}")
 
 
 @app.command()
@@ -76,10 +76,10 @@ def ingest(
     source, source_name = build_source(settings, scenario, scenario_start, csv)
     try:
         results = ingest_days(
-            settings.store_url,
+            settings.store.url,
             source,
             days_to_load,
-            settings.label_delay_days,
+            settings.data.label_delay_days,
             scenario_of(source),
             source_name,
         )
@@ -109,7 +109,7 @@ def contracts_check(
     summaries: summary.SummaryOption = None,
 ) -> None:
     """Validate a day's data against its contracts; exits 1 when any expectation fails."""
-    from advanced_mlops.contracts.run import check_day, parse_suites
+    from advanced_mlops.cli.contracts import check_day, parse_suites
 
     settings = load_settings()
     day = parse_date(date, "--date")
@@ -138,7 +138,7 @@ def train(
     result = run_training(settings, parse_date(base_date, "--base-date"))
     render.console.print(
         render.metrics_table(
-            f"registered {settings.model_name} v{result.version} (run {result.run_id[:8]})",
+            f"registered {settings.store.model_name} v{result.version} (run {result.run_id[:8]})",
             [
                 *result.rows.items(),
                 ("data_hash", result.data_hash),
@@ -185,7 +185,7 @@ def promote(
     settings = load_settings()
     replaced = run_promote(settings, version, reason, force)
     was = f" (was v{replaced})" if replaced else ""
-    render.console.print(f"champion of {settings.model_name} is now v{version}{was}")
+    render.console.print(f"champion of {settings.store.model_name} is now v{version}{was}")
 
 
 @app.command()
@@ -199,7 +199,9 @@ def rollback(
 
     settings = load_settings()
     left, restored = run_rollback(settings, reason)
-    render.console.print(f"champion of {settings.model_name} is back to v{restored} (was v{left})")
+    render.console.print(
+        f"champion of {settings.store.model_name} is back to v{restored} (was v{left})"
+    )
 
 
 @app.command()
@@ -223,12 +225,12 @@ def serve(
     from advanced_mlops.store.engine import require_current_schema
 
     settings = load_settings()
-    require_current_schema(settings.store_url)
+    require_current_schema(settings.store.url)
     version = champion_version(settings)
     render.console.print(
-        f"serving {settings.model_name} v{version} on http://{host}:{port} "
-        f"({settings.serve_workers} workers, log {settings.log_mode} to "
-        f"{masked_url(settings.store_url)})"
+        f"serving {settings.store.model_name} v{version} on http://{host}:{port} "
+        f"({settings.serving.serve_workers} workers, log {settings.serving.log_mode} to "
+        f"{masked_url(settings.store.url)})"
     )
     exec_service(host, port)
 

@@ -31,20 +31,22 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
+from advanced_mlops import mlflow_io
 from advanced_mlops.cli import render
 from advanced_mlops.data.generator import Generator
 from advanced_mlops.data.ingest import ingest_days
 from advanced_mlops.data.scenarios import Scenario, ScenarioName
 from advanced_mlops.data.sources import scenario_of
-from advanced_mlops.monitoring.job import MonitoringResult, monitor_day, with_report
-from advanced_mlops.monitoring.traffic import log_traffic
-from advanced_mlops.registry import mlflow_io, promotion
+from advanced_mlops.monitoring.job import monitor_day, with_report
+from advanced_mlops.monitoring.result import MonitoringResult
+from advanced_mlops.registry import promotion
 from advanced_mlops.registry.promotion import score
+from advanced_mlops.serving.traffic import log_traffic
 from advanced_mlops.settings import Settings
 from advanced_mlops.store import repository
 from advanced_mlops.store.engine import connect, upgrade
-from advanced_mlops.training.job import search_space, train
-from advanced_mlops.training.model import grid
+from advanced_mlops.training.job import train
+from advanced_mlops.training.model import grid, search_space
 from advanced_mlops.training.snapshot import snapshot_at
 
 START = date(2025, 1, 1)
@@ -109,30 +111,35 @@ def demo_settings(settings: Settings) -> Settings:
     """Embedded stores in their own folder, so the demo never touches your data. Its tuning is
     lighter than `mlops train`'s: two points (depth 4 and 6, L2 3) instead of four, stopped after
     20 rounds without progress instead of 40 (the best round comes early on its small data)."""
-    home = settings.home / "demo"
-    return settings.model_copy(
+    home = settings.store.home / "demo"
+    demo = settings.with_store(
+        home=home,
+        db_url=f"sqlite:///{(home / 'store.db').resolve()}",
+        mlflow_tracking_uri=f"sqlite:///{(home / 'mlflow.db').resolve()}",
+    )
+    training = demo.training.model_copy(
         update={
-            "home": home,
-            "db_url": f"sqlite:///{(home / 'store.db').resolve()}",
-            "mlflow_tracking_uri": f"sqlite:///{(home / 'mlflow.db').resolve()}",
-            "early_stopping_rounds": min(settings.early_stopping_rounds, 20),
-            "search_l2_leaf_regs": settings.search_l2_leaf_regs[:1],
+            "early_stopping_rounds": min(demo.training.early_stopping_rounds, 20),
+            "search_l2_leaf_regs": demo.training.search_l2_leaf_regs[:1],
         }
     )
+    return demo.model_copy(update={"training": training})
 
 
 def run_demo(base: Settings, timeline: Timeline) -> None:
     settings = demo_settings(base)
-    shutil.rmtree(settings.home, ignore_errors=True)
+    shutil.rmtree(settings.store.home, ignore_errors=True)
     started = time.perf_counter()
     say = render.console.rule
-    source = Generator(settings.seed, settings.customers, settings.dirt_rate, timeline.scenario())
+    source = Generator(
+        settings.data.seed, settings.data.customers, settings.data.dirt_rate, timeline.scenario()
+    )
 
     say("1. stores")
     with render.console.status("creating the feature/log store"):
-        upgrade(settings.store_url)
-    render.console.print(f"feature/log store: {settings.store_url}")
-    render.console.print(f"MLflow tracking:   {settings.tracking_uri}")
+        upgrade(settings.store.url)
+    render.console.print(f"feature/log store: {settings.store.url}")
+    render.console.print(f"MLflow tracking:   {settings.store.tracking_uri}")
 
     say(f"2. ingest {timeline.history_days} days of history")
     _ingest(settings, source, START, timeline.history_days)
@@ -145,7 +152,7 @@ def run_demo(base: Settings, timeline: Timeline) -> None:
     render.console.print(
         f"stable until {timeline.covariate_start - timedelta(days=1)}; covariate drift from "
         f"{timeline.covariate_start}; concept drift on top from {timeline.concept_start}; labels "
-        f"arrive {settings.label_delay_days} days after each prediction"
+        f"arrive {settings.data.label_delay_days} days after each prediction"
     )
     render.console.print(DAY_HEADER, style="bold", highlight=False)
     days = []
@@ -177,9 +184,10 @@ def run_demo(base: Settings, timeline: Timeline) -> None:
             name: compare_phase(settings, days, rows, start, end)
             for name, start, end in phases(timeline)
         }
-    for line in story_lines(days, timeline, settings.label_delay_days, comparisons):
+    for line in story_lines(days, timeline, settings.data.label_delay_days, comparisons):
         render.console.print(line if line.startswith(" ") else f"- {line}", highlight=False)
-    for line in closing_lines(time.perf_counter() - started, reports, settings.tracking_uri):
+    seconds = time.perf_counter() - started
+    for line in closing_lines(seconds, reports, settings.store.tracking_uri):
         render.console.print(line, highlight=False, soft_wrap=True)  # one line each, to copy
 
 
@@ -201,7 +209,7 @@ def _operate(
     triggers a retraining gets its HTML report."""
     scenario = scenario_of(source)
     with render.console.status(f"{day}: ingesting, serving and monitoring the day"):
-        ingest_days(settings.store_url, source, [day], settings.label_delay_days, scenario,
+        ingest_days(settings.store.url, source, [day], settings.data.label_delay_days, scenario,
                     "generator")  # fmt: skip
         log_traffic(settings, day)
         result = monitor_day(settings, day, report=False)
@@ -219,7 +227,7 @@ def _operate(
         retrained.append(row)
         action = f"{'+'.join(alarms)}: v{row.version} {row.gate}"
     perf = result.performance
-    judged = perf is not None and perf.rows >= settings.monitor_min_labelled
+    judged = perf is not None and perf.rows >= settings.monitoring.min_labelled
     outcome = Day(day, scenario(day), decision.status, result.model_version,
                   perf.macro_f1 if perf and judged else None, action, alarms,
                   perf.last_day if perf and judged else None)  # fmt: skip
@@ -270,11 +278,11 @@ def compare_phase(
     if before is None or not promoted:
         return None
     after = promoted[-1]
-    delay = timedelta(days=settings.label_delay_days)
+    delay = timedelta(days=settings.data.label_delay_days)
     first = after.base_date - delay + timedelta(days=1)  # labels it could not have seen
-    with connect(settings.store_url) as conn:
+    with connect(settings.store.url) as conn:
         known_by = repository.latest_ingested_day(conn) or end
-        snapshot = snapshot_at(conn, known_by, settings.train_window_days)
+        snapshot = snapshot_at(conn, known_by, settings.training.train_window_days)
     last = min(end, known_by - delay)
     dates = pd.to_datetime(snapshot["label_date"]).dt.date
     labelled = snapshot[(dates >= first) & (dates <= last)]
@@ -354,10 +362,10 @@ def _ingest(settings: Settings, source: Generator, start: date, days: int) -> No
         task = progress.add_task("starting", total=days)
         day_list = [start + timedelta(days=i) for i in range(days)]
         ingest_days(
-            settings.store_url,
+            settings.store.url,
             source,
             day_list,
-            settings.label_delay_days,
+            settings.data.label_delay_days,
             scenario_of(source),
             "generator",
             progress=lambda result: progress.update(
@@ -373,7 +381,7 @@ def _train(settings: Settings, base_date: date) -> str:
         SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
         TimeElapsedColumn(), console=render.console, transient=True,
     ) as progress:  # fmt: skip
-        trials = len(list(grid(search_space(settings))))
+        trials = len(list(grid(search_space(settings.training))))
         task = progress.add_task(f"tuning on data known by {base_date}", total=trials)
         return train(settings, base_date, on_trial=lambda _: progress.advance(task)).version
 

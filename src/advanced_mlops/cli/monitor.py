@@ -13,7 +13,7 @@ from advanced_mlops.cli.options import date_range, parse_date
 from advanced_mlops.settings import load_settings
 
 if TYPE_CHECKING:
-    from advanced_mlops.monitoring.job import MonitoringResult
+    from advanced_mlops.monitoring.result import MonitoringResult
 
 STATUS_STYLE = {"ok": "green", "retrain": "red", "cooldown": "yellow", "insufficient_data": "dim"}
 SHOWN_FEATURES = 8
@@ -44,7 +44,7 @@ def traffic(
     days: Annotated[int, typer.Option("--days", help="Number of consecutive days.")] = 1,
 ) -> None:
     """Score a day's feature rows with the champion and log them as the service would."""
-    from advanced_mlops.monitoring.traffic import log_traffic
+    from advanced_mlops.serving.traffic import log_traffic
 
     settings = load_settings()
     for day in date_range(parse_date(date, "--date"), days):
@@ -69,7 +69,7 @@ def result_table(result: MonitoringResult) -> Table:
         table.add_row("", "", reason)
     for check, state in decision.checks.items():
         table.add_row(check, state, "")
-    ranked = sorted(result.drift, key=lambda d: -d.value / d.threshold)[:SHOWN_FEATURES]
+    ranked = sorted(result.drift, key=lambda d: -d.value_to_threshold)[:SHOWN_FEATURES]
     for d in ranked:
         mark = "[red]drift[/]" if d.drifted and result.drift_judged else ""
         table.add_row(

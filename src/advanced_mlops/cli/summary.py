@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from advanced_mlops.errors import ContractError, MlopsError
+from advanced_mlops.errors import MlopsError
 
 if TYPE_CHECKING:
     from advanced_mlops.contracts.validate import ContractReport
@@ -123,6 +123,8 @@ def ingest_markdown(results: Sequence[IngestResult]) -> str:
 def ingest_refused_markdown(error: MlopsError) -> str:
     """Why `mlops ingest` stored nothing: for a broken contract, the day and its failed
     expectations, as `contracts check` shows them; otherwise the error itself."""
+    from advanced_mlops.contracts.validate import ContractError  # pandas: only when refused
+
     if isinstance(error, ContractError) and error.day and error.report:
         return contracts_markdown(error.day, [error.report], []) + NOTHING_STORED
     return f"### Ingestion refused: ❌\n\n{error}\n"

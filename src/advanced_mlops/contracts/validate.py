@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import date
 from functools import cache
 from typing import Any
 
 import pandas as pd
 
 from advanced_mlops.contracts.suites import SuiteName, load_suite
+from advanced_mlops.errors import MlopsError
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,19 @@ class ContractReport:
         """One line naming every broken expectation, for error messages."""
         broken = "; ".join(f"{c.column}: {c.expectation} ({c.observed})" for c in self.failures)
         return f"{self.suite}: {len(self.failures)} of {len(self.checks)} failed: {broken}"
+
+
+class ContractError(MlopsError):
+    """Data that breaks its contract: retrying cannot help, so orchestrators fail at once.
+
+    It keeps the day and the report, so a CI summary can show the failed expectations."""
+
+    def __init__(
+        self, message: str, day: date | None = None, report: ContractReport | None = None
+    ) -> None:
+        super().__init__(message)
+        self.day = day
+        self.report = report
 
 
 @cache

@@ -23,11 +23,11 @@ import pandas as pd
 
 from advanced_mlops.contracts.days import broken_days
 from advanced_mlops.contracts.suites import SuiteName
-from advanced_mlops.contracts.validate import ContractReport
+from advanced_mlops.contracts.validate import ContractError, ContractReport
 from advanced_mlops.data.cleaning import clean_batches, to_text
 from advanced_mlops.data.labels import delivered_labels, labels_to_store
 from advanced_mlops.data.sources import Source
-from advanced_mlops.errors import ContractError, MlopsError
+from advanced_mlops.errors import MlopsError
 from advanced_mlops.store import repository
 from advanced_mlops.store.engine import connect, require_current_schema
 

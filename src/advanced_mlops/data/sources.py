@@ -54,15 +54,17 @@ def build_source(
     if csv is not None:
         return CsvSource(csv), f"csv:{csv}"
     chosen = parse_scenario(scenario, scenario_start)
-    generator = Generator(settings.seed, settings.customers, settings.dirt_rate, chosen)
-    return generator, f"generator:seed={settings.seed}"
+    generator = Generator(
+        settings.data.seed, settings.data.customers, settings.data.dirt_rate, chosen
+    )
+    return generator, f"generator:seed={settings.data.seed}"
 
 
 def source_from_settings(settings: Settings) -> Source:
     """The source the scheduled pipelines read: MLOPS_SOURCE_CSV, else MLOPS_SCENARIO."""
-    return build_source(settings, settings.scenario, settings.scenario_start, settings.source_csv)[
-        0
-    ]
+    return build_source(
+        settings, settings.data.scenario, settings.data.scenario_start, settings.data.source_csv
+    )[0]
 
 
 def scenario_of(source: Source) -> Callable[[date], str]:

@@ -22,13 +22,13 @@ import pandas as pd
 from sqlalchemy import Connection, Text, and_, func, select, type_coerce
 
 from advanced_mlops import schema
-from advanced_mlops.monitoring.reference import (
+from advanced_mlops.store.tables import labels, prediction_log
+from advanced_mlops.training.reference import (
     ReferenceProfile,
     bin_counts,
     category_counts,
     token_counts,
 )
-from advanced_mlops.store.tables import labels, prediction_log
 
 FEATURE_SET = frozenset(schema.FEATURES)
 

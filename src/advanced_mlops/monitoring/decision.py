@@ -18,22 +18,10 @@ from typing import Literal
 
 from advanced_mlops.monitoring.drift import FeatureDrift
 from advanced_mlops.monitoring.performance import LivePerformance
+from advanced_mlops.settings import MonitoringSettings
 
 Status = Literal["ok", "retrain", "cooldown", "insufficient_data"]
 CheckState = Literal["ok", "alarm", "insufficient_data"]
-
-
-@dataclass(frozen=True)
-class DecisionRules:
-    """The rule's thresholds (defaults and meanings: `Settings.monitor_*`, `.env.example`)."""
-
-    min_rows: int
-    min_labelled: int
-    min_macro_f1: float
-    important_features: int
-    min_drifted_features: int
-    drift_days: int
-    cooldown_days: int
 
 
 @dataclass(frozen=True)
@@ -71,7 +59,7 @@ class Decision:
         return self.status == "retrain"
 
 
-def decide(evidence: Evidence, history: list[PastDecision], rules: DecisionRules) -> Decision:
+def decide(evidence: Evidence, history: list[PastDecision], rules: MonitoringSettings) -> Decision:
     """The decision for `evidence.day`; `history` holds earlier days only (any order)."""
     decision = _decide(evidence, history, rules)
     if not evidence.notes:
@@ -79,7 +67,7 @@ def decide(evidence: Evidence, history: list[PastDecision], rules: DecisionRules
     return replace(decision, reasons=[*decision.reasons, *evidence.notes])
 
 
-def _decide(evidence: Evidence, history: list[PastDecision], rules: DecisionRules) -> Decision:
+def _decide(evidence: Evidence, history: list[PastDecision], rules: MonitoringSettings) -> Decision:
     if evidence.problems:
         return Decision(
             "insufficient_data",
@@ -141,7 +129,7 @@ def _decide(evidence: Evidence, history: list[PastDecision], rules: DecisionRule
 
 
 def _performance(
-    evidence: Evidence, rules: DecisionRules, reasons: list[str], alarms: list[str]
+    evidence: Evidence, rules: MonitoringSettings, reasons: list[str], alarms: list[str]
 ) -> CheckState:
     perf = evidence.performance
     if perf is None or perf.rows < rules.min_labelled or perf.macro_f1 is None:

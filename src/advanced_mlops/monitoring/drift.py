@@ -29,15 +29,6 @@ Kind = Literal["numeric", "categorical", "text", "prediction"]
 
 
 @dataclass(frozen=True)
-class DriftThresholds:
-    """When a feature drifts (defaults and meanings: `Settings.monitor_*`, `.env.example`)."""
-
-    psi: float  # numeric bins, text tokens, predicted classes
-    cramers_v: float  # categories
-    alpha: float  # significance of the two-sample test
-
-
-@dataclass(frozen=True)
 class FeatureDrift:
     feature: str
     kind: Kind
@@ -52,6 +43,12 @@ class FeatureDrift:
     def drifted(self) -> bool:
         """Large enough to matter and more than the noise of either sample (False on NaN)."""
         return self.value >= self.threshold and self.p_value < self.alpha
+
+    @property
+    def value_to_threshold(self) -> float:
+        """How far the effect size is toward its threshold (1 = at it): comparable across the
+        two statistics, so features are ranked by it."""
+        return self.value / self.threshold
 
 
 def psi(expected: Sequence[float], counts: Sequence[int], reference_size: int) -> float:

@@ -11,11 +11,11 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
-from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+from advanced_mlops import mlflow_io
 from advanced_mlops.monitoring.aggregate import (
     DayCounts,
     labelled_confusion,
@@ -23,86 +23,32 @@ from advanced_mlops.monitoring.aggregate import (
     stream_day,
 )
 from advanced_mlops.monitoring.decision import (
-    Decision,
-    DecisionRules,
     Evidence,
     PastDecision,
     decide,
 )
-from advanced_mlops.monitoring.drift import DriftThresholds, FeatureDrift
 from advanced_mlops.monitoring.measure import evidence as build_evidence
 from advanced_mlops.monitoring.measure import prediction_drift
 from advanced_mlops.monitoring.performance import (
-    LivePerformance,
     from_confusion,
     performance_window,
 )
-from advanced_mlops.monitoring.quality import FeatureQuality, QualityLimits
-from advanced_mlops.monitoring.reference import ARTIFACT_PATH, ReferenceProfile
-from advanced_mlops.registry import mlflow_io
+from advanced_mlops.monitoring.quality import FeatureQuality
+from advanced_mlops.monitoring.report import log_report, write_report
+from advanced_mlops.monitoring.result import MonitoringResult
 from advanced_mlops.settings import Settings
 from advanced_mlops.store import repository
 from advanced_mlops.store.engine import connect, require_current_schema
+from advanced_mlops.training.reference import ARTIFACT_PATH, ReferenceProfile
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class MonitoringResult:
-    day: date
-    model_version: str | None  # the champion monitored
-    rows_by_version: dict[str, int]  # every log row of the day, known versions or not
-    counts: DayCounts  # the rows monitored (written by registered versions)
-    drift: list[FeatureDrift]
-    prediction_drift: FeatureDrift | None
-    quality: list[FeatureQuality]
-    performance: LivePerformance | None
-    decision: Decision
-    reference: ReferenceProfile | None = None
-    report_path: Path | None = None
-    run_id: str | None = None
-    report_problem: str | None = None  # why the report or its MLflow run is missing
-
-    @property
-    def rows(self) -> int:
-        return self.counts.rows
-
-    @property
-    def drift_judged(self) -> bool:
-        """Whether the rule judged drift today (not on a day too small or with broken data):
-        only then does a feature's `drifted` say anything."""
-        return self.decision.checks.get("drift") in ("ok", "alarm")
-
-
-def rules_from(settings: Settings) -> DecisionRules:
-    return DecisionRules(
-        min_rows=settings.monitor_min_rows,
-        min_labelled=settings.monitor_min_labelled,
-        min_macro_f1=settings.monitor_min_macro_f1,
-        important_features=settings.monitor_important_features,
-        min_drifted_features=settings.monitor_min_drifted_features,
-        drift_days=settings.monitor_drift_days,
-        cooldown_days=settings.monitor_cooldown_days,
-    )
-
-
-def thresholds_from(settings: Settings) -> DriftThresholds:
-    return DriftThresholds(
-        psi=settings.monitor_psi_threshold,
-        cramers_v=settings.monitor_cramers_v_threshold,
-        alpha=settings.monitor_drift_alpha,
-    )
-
-
-def limits_from(settings: Settings) -> QualityLimits:
-    return QualityLimits(settings.monitor_max_missing_increase, settings.monitor_max_out_of_range)
 
 
 def champion_reference(settings: Settings) -> tuple[str | None, ReferenceProfile | None, str]:
     """(champion version, its reference profile, the problem when either is missing)."""
     champion = mlflow_io.alias_version(settings, mlflow_io.CHAMPION)
     if champion is None:
-        return None, None, f"model {settings.model_name!r} has no champion to monitor"
+        return None, None, f"model {settings.store.model_name!r} has no champion to monitor"
     raw = mlflow_io.version_json_artifact(settings, champion, ARTIFACT_PATH)
     if raw is None:
         return (
@@ -118,22 +64,21 @@ def champion_reference(settings: Settings) -> tuple[str | None, ReferenceProfile
 
 def monitor_day(settings: Settings, day: date, *, report: bool = True) -> MonitoringResult:
     """Monitor `day`, store its metrics and decision, then write (and log) its report."""
-    require_current_schema(settings.store_url)
-    rules = rules_from(settings)
-    thresholds = thresholds_from(settings)
+    require_current_schema(settings.store.url)
+    rules = settings.monitoring
     champion, reference, problem = champion_reference(settings)
     known = mlflow_io.registered_versions(settings)
     look_back = day - timedelta(days=max(rules.drift_days, rules.cooldown_days) + 1)
     first, last = performance_window(
-        day, settings.label_delay_days, settings.monitor_performance_days
+        day, settings.data.label_delay_days, settings.monitoring.performance_days
     )
-    with connect(settings.store_url) as conn:
+    with connect(settings.store.url) as conn:
         by_version = rows_per_version(conn, day)
         monitored = sorted(v for v in by_version if v in known)
         counts = DayCounts()
         if reference is not None and monitored:
             counts = stream_day(
-                conn, day, monitored, champion or "", reference, settings.monitor_chunk_rows
+                conn, day, monitored, champion or "", reference, settings.monitoring.chunk_rows
             )
         performance = None
         if champion is not None:
@@ -167,9 +112,7 @@ def monitor_day(settings: Settings, day: date, *, report: bool = True) -> Monito
             counts,
             reference,
             performance,
-            thresholds=thresholds,
-            limits=limits_from(settings),
-            important_features=settings.monitor_important_features,
+            rules=rules,
             problems=problems,
             notes=notes,
         )
@@ -179,7 +122,7 @@ def monitor_day(settings: Settings, day: date, *, report: bool = True) -> Monito
         rows_by_version=by_version,
         counts=counts,
         drift=evidence.drift,
-        prediction_drift=prediction_drift(counts, reference, thresholds)
+        prediction_drift=prediction_drift(counts, reference, rules)
         if reference is not None
         else None,
         quality=quality,
@@ -187,7 +130,7 @@ def monitor_day(settings: Settings, day: date, *, report: bool = True) -> Monito
         decision=decide(evidence, history, rules),
         reference=reference,
     )
-    with connect(settings.store_url, write=True) as conn:
+    with connect(settings.store.url, write=True) as conn:
         repository.replace_monitoring_day(conn, day, metric_rows(result), decision_row(result))
     return with_report(settings, result) if report else result
 
@@ -198,16 +141,14 @@ def with_report(settings: Settings, result: MonitoringResult) -> MonitoringResul
     Runs after the decision is stored: a failure here (the file system, matplotlib, MLflow) is
     logged as a warning and kept in `report_problem`; the decision stays as stored.
     """
-    from advanced_mlops.monitoring.report import log_report, write_report
-
     day = result.day
     path: Path | None = None
     run_id: str | None = None
     problem: str | None = None
     try:
-        with connect(settings.store_url) as conn:
+        with connect(settings.store.url) as conn:
             past = repository.read_decisions(conn, day - timedelta(days=30), day)
-        path = write_report(result, past, settings.monitoring_dir / day.isoformat())
+        path = write_report(result, past, settings.store.monitoring_dir / day.isoformat())
         run_id = log_report(settings, result, path.parent)
     except Exception as exc:  # any failure of the report must leave the stored decision alone
         step = "its MLflow run" if path else "its report"
@@ -218,7 +159,7 @@ def with_report(settings: Settings, result: MonitoringResult) -> MonitoringResul
         )
         log.warning(problem)
     if path is not None:
-        with connect(settings.store_url, write=True) as conn:
+        with connect(settings.store.url, write=True) as conn:
             repository.record_monitoring_report(conn, day, str(path), run_id)
     return dataclasses.replace(result, report_path=path, run_id=run_id, report_problem=problem)
 

@@ -18,26 +18,26 @@ from advanced_mlops.monitoring.decision import Evidence
 from advanced_mlops.monitoring.performance import LivePerformance
 from advanced_mlops.monitoring.quality import (
     FeatureQuality,
-    QualityLimits,
     feature_quality,
     quality_problems,
     unknown_keys,
 )
-from advanced_mlops.monitoring.reference import ReferenceProfile
+from advanced_mlops.settings import MonitoringSettings
+from advanced_mlops.training.reference import ReferenceProfile
 
 
 def feature_drift(
-    counts: DayCounts, reference: ReferenceProfile, thresholds: drift.DriftThresholds
+    counts: DayCounts, reference: ReferenceProfile, rules: MonitoringSettings
 ) -> list[drift.FeatureDrift]:
     """Every feature present on the day against the reference, with its significance."""
-    size, alpha = reference.sample_size, thresholds.alpha
+    size, alpha = reference.sample_size, rules.drift_alpha
     result = [
         drift.numeric_drift(
             name,
             reference.numeric[name].shares,
             counts.bins[name].tolist(),
             size(name),
-            thresholds.psi,
+            rules.psi_threshold,
             alpha=alpha,
         )
         for name in schema.NUMERIC_FEATURES
@@ -48,7 +48,7 @@ def feature_drift(
             reference.categorical[name].shares,
             counts.categories[name],
             size(name),
-            thresholds.cramers_v,
+            rules.cramers_v_threshold,
             alpha=alpha,
         )
         for name in schema.CATEGORICAL_FEATURES
@@ -59,7 +59,7 @@ def feature_drift(
             reference.text[name].shares,
             counts.text_tokens[name],
             size(name),
-            thresholds.psi,
+            rules.psi_threshold,
             alpha=alpha,
         )
         for name in schema.TEXT_FEATURES
@@ -68,7 +68,7 @@ def feature_drift(
 
 
 def prediction_drift(
-    counts: DayCounts, reference: ReferenceProfile, thresholds: drift.DriftThresholds
+    counts: DayCounts, reference: ReferenceProfile, rules: MonitoringSettings
 ) -> drift.FeatureDrift | None:
     """The champion's predicted-class shares against its own predictions on the reference."""
     observed = [counts.predicted.get(c, 0) for c in schema.CLASSES]
@@ -80,8 +80,8 @@ def prediction_drift(
         expected,
         observed,
         reference.rows,
-        thresholds.psi,
-        alpha=thresholds.alpha,
+        rules.psi_threshold,
+        alpha=rules.drift_alpha,
         kind="prediction",
     )
 
@@ -93,9 +93,7 @@ def evidence(
     reference: ReferenceProfile,
     performance: LivePerformance | None,
     *,
-    thresholds: drift.DriftThresholds,
-    limits: QualityLimits,
-    important_features: int,
+    rules: MonitoringSettings,
     problems: list[str] | None = None,
     notes: list[str] | None = None,
 ) -> tuple[Evidence, list[FeatureQuality]]:
@@ -108,15 +106,15 @@ def evidence(
     quality = feature_quality(counts, reference) if counts.rows else []
     if counts.rows == 0 and not found:
         found.append(f"no predictions were logged on {day}")
-    found += quality_problems(quality, limits)
+    found += quality_problems(quality, rules)
     return (
         Evidence(
             day=day,
             model_version=version,
             rows=counts.rows,
             problems=found,
-            drift=feature_drift(counts, reference, thresholds) if counts.rows else [],
-            important=reference.important_features(important_features),
+            drift=feature_drift(counts, reference, rules) if counts.rows else [],
+            important=reference.important_features(rules.important_features),
             performance=performance,
             notes=[*(notes or []), *unknown_keys(counts)],
         ),

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 
 from advanced_mlops import schema
 from advanced_mlops.monitoring.aggregate import DayCounts
-from advanced_mlops.monitoring.reference import ReferenceProfile
+from advanced_mlops.settings import MonitoringSettings
+from advanced_mlops.training.reference import ReferenceProfile
 
 SHOWN_KEYS = 10  # unknown keys named in a note; a client sending junk must not flood it
 
@@ -22,12 +23,6 @@ class FeatureQuality:
     reference_missing_rate: float
     out_of_range_rate: float  # numbers outside schema.NUMERIC_RANGES, unknown categories
     absent_rows: int  # rows whose features do not have this key at all
-
-
-@dataclass(frozen=True)
-class QualityLimits:
-    max_missing_increase: float  # over the reference's missing rate
-    max_out_of_range: float
 
 
 def feature_quality(counts: DayCounts, reference: ReferenceProfile) -> list[FeatureQuality]:
@@ -50,7 +45,7 @@ def feature_quality(counts: DayCounts, reference: ReferenceProfile) -> list[Feat
     return result
 
 
-def quality_problems(quality: list[FeatureQuality], limits: QualityLimits) -> list[str]:
+def quality_problems(quality: list[FeatureQuality], limits: MonitoringSettings) -> list[str]:
     """One line per broken feature; empty when the day's data can be judged."""
     problems = []
     for q in quality:

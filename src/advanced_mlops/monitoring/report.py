@@ -6,19 +6,17 @@ its figures, thresholds and plots.
 
 from __future__ import annotations
 
-import html
 import itertools
+from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+import jinja2
 import numpy as np
 
-from advanced_mlops import schema
-from advanced_mlops.registry import mlflow_io
+from advanced_mlops import mlflow_io, schema
+from advanced_mlops.monitoring.result import MonitoringResult
 from advanced_mlops.settings import Settings
-
-if TYPE_CHECKING:
-    from advanced_mlops.monitoring.job import MonitoringResult
 
 MOST_DRIFTED = 6
 
@@ -53,14 +51,14 @@ def log_report(settings: Settings, result: MonitoringResult, folder: Path) -> st
     import mlflow
 
     mlflow_io.client(settings)
-    found = mlflow.get_experiment_by_name(settings.monitor_experiment_name)
+    found = mlflow.get_experiment_by_name(settings.monitoring.experiment_name)
     experiment = (
         found.experiment_id
         if found is not None
         else mlflow.create_experiment(
-            settings.monitor_experiment_name,
-            settings.artifacts_dir.as_uri()
-            if settings.tracking_uri.startswith(("sqlite:", "file:", "/"))
+            settings.monitoring.experiment_name,
+            settings.store.artifacts_dir.as_uri()
+            if settings.store.tracking_uri.startswith(("sqlite:", "file:", "/"))
             else None,
         )
     )
@@ -95,10 +93,10 @@ def _drift_plot(result: MonitoringResult, folder: Path) -> Path | None:
     if not result.drift:
         return None
     plt = _pyplot()
-    items = sorted(result.drift, key=lambda d: d.value)
+    items = sorted(result.drift, key=lambda d: d.value_to_threshold)
     important = set(result.decision.drifted_features)
     fig, ax = plt.subplots(figsize=(8, 0.28 * len(items) + 1.2))
-    ratios = [d.value / d.threshold for d in items]
+    ratios = [d.value_to_threshold for d in items]
     colors = ["#c0392b" if d.drifted and result.drift_judged else "#7f8c8d" for d in items]
     ax.barh([f"{d.feature} ({d.statistic})" for d in items], ratios, color=colors)
     ax.axvline(1.0, color="black", linestyle="--", linewidth=1)
@@ -119,7 +117,7 @@ def _distributions_plot(result: MonitoringResult, folder: Path) -> Path | None:
     if reference is None or not result.drift:
         return None
     plt = _pyplot()
-    top = sorted(result.drift, key=lambda d: -d.value / d.threshold)[:MOST_DRIFTED]
+    top = sorted(result.drift, key=lambda d: -d.value_to_threshold)[:MOST_DRIFTED]
     fig, axes = plt.subplots(2, 3, figsize=(12, 6.5))
     for ax, d in zip(axes.flat, top, strict=False):
         if d.feature in reference.numeric:
@@ -228,85 +226,20 @@ def _history_plot(
     return path
 
 
-def _verdict(drifted: bool, judged: bool) -> str:
-    if not judged:
-        return "not judged"
-    return "<b>yes</b>" if drifted else "no"
-
-
-def _alpha(result: MonitoringResult) -> str:
-    return f"{result.drift[0].alpha:g}" if result.drift else "alpha"
-
-
 def _short(value: float) -> str:
     return f"{value:.0f}" if abs(value) >= 10 else f"{value:.2g}"
 
 
+@cache
+def _template() -> jinja2.Template:
+    environment = jinja2.Environment(
+        loader=jinja2.PackageLoader("advanced_mlops.monitoring", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+    )
+    return environment.get_template("report.html.j2")
+
+
 def _html(result: MonitoringResult, plots: list[Path]) -> str:
-    decision = result.decision
-    esc = html.escape
-    colour = {"retrain": "#c0392b", "cooldown": "#d35400", "insufficient_data": "#7f8c8d"}
-    rows = "".join(
-        f"<tr><td>{esc(d.feature)}</td><td>{d.kind}</td><td>{d.statistic}</td>"
-        f"<td>{d.value:.4f}</td><td>{d.threshold:.2f}</td>"
-        f"<td>{d.p_value:.2g}</td><td>{d.rows}</td>"
-        f"<td>{_verdict(d.drifted, result.drift_judged)}</td></tr>"
-        for d in sorted(result.drift, key=lambda d: -d.value / d.threshold)
-    )
-    quality = "".join(
-        f"<tr><td>{esc(q.feature)}</td><td>{q.missing_rate:.1%}</td>"
-        f"<td>{q.reference_missing_rate:.1%}</td><td>{q.out_of_range_rate:.1%}</td>"
-        f"<td>{q.absent_rows}</td></tr>"
-        for q in result.quality
-    )
-    perf = result.performance
-    recall = (
-        ", ".join(f"{c} {r:.3f}" for c, r in perf.recall.items()) if perf and perf.recall else "-"
-    )
-    images = "".join(f'<p><img src="{p.name}" style="max-width:100%"></p>' for p in plots)
-    reference = result.reference
-    ref_line = (
-        f"reference: {reference.rows} labelled rows {reference.label_from}..{reference.label_to} "
-        f"of the training snapshot of {reference.base_date}"
-        if reference
-        else "no reference profile"
-    )
-    prediction = (
-        f"{result.prediction_drift.value:.4f} (threshold {result.prediction_drift.threshold})"
-        if result.prediction_drift
-        else "-"
-    )
-    return f"""<!doctype html><html><head><meta charset="utf-8">
-<title>Monitoring {result.day}</title>
-<style>body{{font-family:sans-serif;max-width:1100px;margin:2em auto}}
-table{{border-collapse:collapse;font-size:13px}}
-td,th{{border:1px solid #ccc;padding:2px 8px}}</style>
-</head><body>
-<h1>Monitoring of {result.day}: <span style="color:{colour.get(decision.status, "#27ae60")}">
-{esc(decision.status)}</span></h1>
-<p>Champion: v{esc(str(result.model_version))}. {esc(ref_line)}.
-Predictions monitored: {result.rows}
-(per version: {esc(str(result.rows_by_version))}).</p>
-<h2>Why</h2><ul>{"".join(f"<li>{esc(r)}</li>" for r in decision.reasons)}</ul>
-<p>Checks: {esc(", ".join(f"{k}: {v}" for k, v in decision.checks.items()))}</p>
-<h2>Live performance</h2>
-<p>{
-        "no labelled predictions"
-        if not perf
-        else f"{perf.rows} labelled predictions made {perf.first_day}..{perf.last_day}: macro-F1 "
-        f"{'-' if perf.macro_f1 is None else f'{perf.macro_f1:.3f}'}; recall {recall}"
-    }</p>
-<p>Predicted-class drift (PSI): {prediction}</p>
-<h2>Plots</h2>{images}
-<h2>Drift per feature</h2>
-<p>PSI on the reference's fixed bins (numeric) and on loan-type token frequencies (text);
-Cramér's V on categories. Both are corrected for sample size, so a threshold means the same on
-small and large days. A feature drifts when its value reaches the threshold and the two-sample
-chi-square test against the reference (a sample too) gives a p-value below {_alpha(result)}.</p>
-<table><tr><th>feature</th><th>kind</th><th>statistic</th><th>value</th><th>threshold</th>
-<th>p-value</th><th>rows (tokens for text)</th><th>drifted</th></tr>{rows}</table>
-<h2>Data quality</h2>
-<table><tr><th>feature</th><th>missing</th><th>missing in reference</th><th>out of range</th>
-<th>rows without the field</th></tr>{quality}</table>
-</body></html>
-"""
+    return _template().render(result=result, plots=plots)

@@ -25,8 +25,8 @@ def airflow_environment(
     Airflow's metadata goes to MLOPS_AIRFLOW_METADATA_URL (PostgreSQL) or else SQLite under
     MLOPS_HOME; the feature store is handed over as the Airflow connection `mlops_store`.
     """
-    home = (settings.home / "airflow").resolve()
-    metadata = settings.airflow_metadata_url or f"sqlite:///{home / 'airflow.db'}"
+    home = (settings.store.home / "airflow").resolve()
+    metadata = settings.airflow.metadata_url or f"sqlite:///{home / 'airflow.db'}"
     python_bin = str(Path(sys.executable).parent)
     return {
         **base,
@@ -38,10 +38,10 @@ def airflow_environment(
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": metadata,
         "AIRFLOW__API__PORT": str(port),
         "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
-        f"AIRFLOW_CONN_{STORE_CONN_ID.upper()}": settings.store_url,
+        f"AIRFLOW_CONN_{STORE_CONN_ID.upper()}": settings.store.url,
         "MLOPS_AIRFLOW_CONN_ID": STORE_CONN_ID,
-        "MLOPS_HOME": str(settings.home.resolve()),
-        "MLFLOW_TRACKING_URI": settings.tracking_uri,
+        "MLOPS_HOME": str(settings.store.home.resolve()),
+        "MLFLOW_TRACKING_URI": settings.store.tracking_uri,
         "GX_ANALYTICS_ENABLED": "false",
     }
 

@@ -21,16 +21,16 @@ def task_settings() -> Settings:
     from advanced_mlops.settings import load_settings
 
     settings = load_settings()
-    if settings.airflow_conn_id:
-        url = store_url_from_airflow(settings.airflow_conn_id)
-        settings = settings.model_copy(update={"db_url": url})
+    if settings.airflow.conn_id:
+        url = store_url_from_airflow(settings.airflow.conn_id)
+        settings = settings.with_store(db_url=url)
     return settings
 
 
 @contextmanager
 def fail_fast_on_bad_data() -> Iterator[None]:
     """A broken contract fails the task at once: retrying the same data cannot help."""
-    from advanced_mlops.errors import ContractError
+    from advanced_mlops.contracts.validate import ContractError
 
     try:
         yield
@@ -74,7 +74,7 @@ def ingest(day: str | None) -> dict[str, int]:
     source = source_from_settings(settings)
     with fail_fast_on_bad_data():
         [result] = ingest_days(
-            settings.store_url, source, [logical_date], settings.label_delay_days,
+            settings.store.url, source, [logical_date], settings.data.label_delay_days,
             scenario_of(source), "airflow",
         )  # fmt: skip
     return {"features": result.feature_rows, "labels": result.label_rows}
@@ -98,7 +98,7 @@ def resolve_base_date(ds: str | None, triggering_asset_events: Any = None) -> st
     ]
     if logical is None and announced:
         return max(announced).isoformat()
-    with connect(task_settings().store_url) as conn:
+    with connect(task_settings().store.url) as conn:
         newest = repository.latest_ingested_day(conn)
     if newest is None:
         raise MlopsError("nothing ingested yet: nothing to train on")
@@ -140,7 +140,7 @@ ALREADY_CHAMPION = "is the champion already (this date ran before)"
 
 def gate_model(version: str, day: str) -> dict[str, Any]:
     """Judge the challenger on the logical date's newest holdout; the verdict says why."""
-    from advanced_mlops.registry import mlflow_io
+    from advanced_mlops import mlflow_io
     from advanced_mlops.registry.promotion import gate
 
     settings = task_settings()
@@ -167,7 +167,7 @@ def promote_model(version: str) -> str:
 
 def keep_champion(version: str, verdict: str) -> str:
     """A refusal is not a failure: say which champion stays and why (in the log and the XCom)."""
-    from advanced_mlops.registry import mlflow_io
+    from advanced_mlops import mlflow_io
 
     champion = mlflow_io.alias_version(task_settings(), mlflow_io.CHAMPION)
     line = f"kept champion v{champion}: challenger v{version} {verdict}"

@@ -14,21 +14,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from advanced_mlops import schema
+from advanced_mlops import mlflow_io, schema
 from advanced_mlops.errors import MlopsError
-from advanced_mlops.registry import mlflow_io
+from advanced_mlops.inference import predict_proba, predict_records, to_model_frame
 from advanced_mlops.registry.rules import (
     GateCheck,
-    GateRules,
     champion_lineage,
     evaluate_gate,
     verdict,
 )
-from advanced_mlops.serving.predict import predict_records
 from advanced_mlops.settings import Settings
 from advanced_mlops.store import repository
 from advanced_mlops.store.engine import connect, require_current_schema
-from advanced_mlops.training.features import predict_proba, to_model_frame
 from advanced_mlops.training.metrics import classification_metrics
 from advanced_mlops.training.snapshot import snapshot_at
 from advanced_mlops.training.split import newest_window
@@ -56,26 +53,17 @@ class GateResult:
         return verdict(self.checks)
 
 
-def rules_from(settings: Settings) -> GateRules:
-    return GateRules(
-        min_macro_f1=settings.gate_min_macro_f1,
-        max_f1_drop=settings.gate_max_f1_drop,
-        min_class_recall=settings.gate_min_class_recall,
-        max_latency_ms=settings.gate_max_latency_ms,
-    )
-
-
 def newest_holdout(settings: Settings, base_date: date | None) -> tuple[date, pd.DataFrame]:
     """The newest labelled window the store knows: the same rows for challenger and champion."""
-    require_current_schema(settings.store_url)
-    with connect(settings.store_url) as conn:
+    require_current_schema(settings.store.url)
+    with connect(settings.store.url) as conn:
         base = base_date or repository.latest_ingested_day(conn)
         if base is None:
             raise MlopsError("the store holds no ingested days: run `mlops ingest` first")
-        snapshot = snapshot_at(conn, base, settings.train_window_days)
+        snapshot = snapshot_at(conn, base, settings.training.train_window_days)
     if snapshot.empty:
         raise MlopsError(f"no labelled rows known by {base}: nothing to judge the model on")
-    return base, snapshot[newest_window(snapshot, settings.holdout_days)]
+    return base, snapshot[newest_window(snapshot, settings.training.holdout_days)]
 
 
 def single_row_latency_ms(model: Any, rows: pd.DataFrame, calls: int = LATENCY_CALLS) -> float:
@@ -106,7 +94,7 @@ def gate(settings: Settings, version: str, base_date: date | None = None) -> Gat
     if champion is not None and champion != version:
         champion_metrics = score(settings, champion, holdout)
     latency = single_row_latency_ms(mlflow_io.load_model(settings, version), holdout)
-    checks = evaluate_gate(challenger, champion_metrics, latency, rules_from(settings))
+    checks = evaluate_gate(challenger, champion_metrics, latency, settings.gate)
     result = GateResult(version, champion, base, len(holdout), challenger, champion_metrics, checks)
     _record_verdict(settings, result)
     return result
@@ -126,12 +114,12 @@ def _record_verdict(settings: Settings, result: GateResult) -> None:
             **{f"gate.{k}": v for k, v in figures.items()},
         },
     )
-    with connect(settings.store_url, write=True) as conn:
+    with connect(settings.store.url, write=True) as conn:
         repository.record_event(
             conn,
             {
                 "event": "gate",
-                "model_name": settings.model_name,
+                "model_name": settings.store.model_name,
                 "version": result.version,
                 "from_version": result.champion,
                 "passed": result.passed,
@@ -160,13 +148,13 @@ def promote(settings: Settings, version: str, reason: str, force: bool = False) 
             f"--version {version}: {state} the gate; run `mlops gate --version {version}` "
             "or promote with --force"
         )
-    require_current_schema(settings.store_url)
-    with connect(settings.store_url, write=True) as conn:
+    require_current_schema(settings.store.url)
+    with connect(settings.store.url, write=True) as conn:
         repository.record_event(
             conn,
             {
                 "event": "promote",
-                "model_name": settings.model_name,
+                "model_name": settings.store.model_name,
                 "version": version,
                 "from_version": current,
                 "passed": passed,
@@ -186,18 +174,18 @@ def rollback(settings: Settings, reason: str) -> tuple[str, str]:
     previous = mlflow_io.alias_version(settings, mlflow_io.PREVIOUS_CHAMPION)
     if current is None or previous is None:
         raise MlopsError("nothing to roll back to: there is no previous champion")
-    require_current_schema(settings.store_url)
-    with connect(settings.store_url, write=True) as conn:
+    require_current_schema(settings.store.url)
+    with connect(settings.store.url, write=True) as conn:
         event: dict[str, object] = {
             "event": "rollback",
-            "model_name": settings.model_name,
+            "model_name": settings.store.model_name,
             "version": previous,
             "from_version": current,
             "passed": None,
             "forced": False,
             "reason": reason,
         }
-        history = repository.read_history(conn, settings.model_name)
+        history = repository.read_history(conn, settings.store.model_name)
         lineage = champion_lineage([*history, event])
         repository.record_event(conn, event)
         mlflow_io.set_alias(settings, mlflow_io.CHAMPION, previous)
@@ -207,6 +195,6 @@ def rollback(settings: Settings, reason: str) -> tuple[str, str]:
 
 
 def history(settings: Settings) -> list[dict[str, Any]]:
-    require_current_schema(settings.store_url)
-    with connect(settings.store_url) as conn:
-        return repository.read_history(conn, settings.model_name)
+    require_current_schema(settings.store.url)
+    with connect(settings.store.url) as conn:
+        return repository.read_history(conn, settings.store.model_name)

@@ -5,14 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from advanced_mlops import schema
-
-
-@dataclass(frozen=True)
-class GateRules:
-    min_macro_f1: float = 0.55
-    max_f1_drop: float = 0.01
-    min_class_recall: float = 0.40
-    max_latency_ms: float = 50.0
+from advanced_mlops.settings import GateSettings
 
 
 @dataclass(frozen=True)
@@ -31,7 +24,7 @@ def evaluate_gate(
     challenger: dict[str, float],
     champion: dict[str, float] | None,
     latency_ms: float,
-    rules: GateRules,
+    rules: GateSettings,
 ) -> list[GateCheck]:
     """Every rule the challenger must pass, with the figure it was judged on."""
     f1 = challenger["macro_f1"]

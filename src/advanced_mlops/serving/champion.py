@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from advanced_mlops import mlflow_io
 from advanced_mlops.errors import MlopsError
-from advanced_mlops.registry import mlflow_io
 from advanced_mlops.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -34,8 +34,8 @@ def champion_version(settings: Settings) -> str:
     version = mlflow_io.alias_version(settings, mlflow_io.CHAMPION)
     if version is None:
         raise MlopsError(
-            f"no champion: model {settings.model_name!r} has no version with alias 'champion' "
-            "(train, gate and promote one first)"
+            f"no champion: model {settings.store.model_name!r} has no version with alias "
+            "'champion' (train, gate and promote one first)"
         )
     return version
 

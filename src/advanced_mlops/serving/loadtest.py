@@ -36,7 +36,7 @@ def run_loadtest(
         raise MlopsError(f"--wait: {wait!r} is not MIN-MAX seconds (e.g. 1-5)")
     if not host.startswith(("http://127.0.0.1", "http://localhost")):
         raise MlopsError(f"--host: load tests only target this machine, not {host}")
-    out = settings.home.resolve() / "loadtest" / datetime.now().strftime("%Y%m%d-%H%M%S")
+    out = settings.store.home.resolve() / "loadtest" / datetime.now().strftime("%Y%m%d-%H%M%S")
     out.mkdir(parents=True, exist_ok=True)
     command = [
         sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless",

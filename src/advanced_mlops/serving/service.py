@@ -19,10 +19,10 @@ import bentoml
 from fastapi import FastAPI
 from pydantic import Field
 
+from advanced_mlops.inference import predict_records
 from advanced_mlops.serving.batching import AdaptiveBatcher
 from advanced_mlops.serving.champion import ChampionWatcher
 from advanced_mlops.serving.log_writer import LogWriter, log_row, write_rows
-from advanced_mlops.serving.predict import predict_records
 from advanced_mlops.serving.schemas import BatchPrediction, CreditRecord, Metadata, Prediction
 from advanced_mlops.serving.spool import Spool
 from advanced_mlops.settings import load_settings
@@ -51,27 +51,29 @@ http = FastAPI()
 @bentoml.asgi_app(http, path="/")
 @bentoml.service(
     name="credit_score",
-    workers=SETTINGS.serve_workers,
+    workers=SETTINGS.serving.serve_workers,
     traffic={"timeout": 30},
     metrics={"enabled": True},
     # Every answer is already a row of the prediction log (request id, latency): a second,
     # per-request access log line costs ~10 % of the throughput and adds nothing.
-    logging={"access": {"enabled": SETTINGS.access_log}},
+    logging={"access": {"enabled": SETTINGS.serving.access_log}},
 )
 class CreditScoreService:
     def __init__(self) -> None:
         self.settings = load_settings()
         self.watcher = ChampionWatcher(
-            self.settings, self.settings.swap_poll_seconds, on_swap=lambda _: MODEL_SWAPS.inc()
+            self.settings,
+            self.settings.serving.swap_poll_seconds,
+            on_swap=lambda _: MODEL_SWAPS.inc(),
         )
         self.watcher.start()
         worker = bentoml.server_context.worker_index or 0
         self.writer = LogWriter(
-            self.settings.store_url,
-            Spool(self.settings.spool_dir / f"worker-{worker}"),
-            batch_size=self.settings.log_batch_size,
-            flush_seconds=self.settings.log_flush_seconds,
-            retry_seconds=self.settings.log_retry_seconds,
+            self.settings.store.url,
+            Spool(self.settings.store.spool_dir / f"worker-{worker}"),
+            batch_size=self.settings.serving.log_batch_size,
+            flush_seconds=self.settings.serving.log_flush_seconds,
+            retry_seconds=self.settings.serving.log_retry_seconds,
             on_event=lambda outcome, rows: LOG_ROWS.labels(outcome=outcome).inc(rows),
         )
         self.writer.start()
@@ -112,7 +114,7 @@ class CreditScoreService:
         self,
         records: Annotated[
             list[CreditRecord],
-            Field(min_length=1, max_length=SETTINGS.max_batch_records),
+            Field(min_length=1, max_length=SETTINGS.serving.max_batch_records),
         ],
     ) -> BatchPrediction:
         started = time.perf_counter()
@@ -126,7 +128,7 @@ class CreditScoreService:
     def metadata(self) -> Metadata:
         champion = self.watcher.current
         return Metadata(
-            model_name=self.settings.model_name,
+            model_name=self.settings.store.model_name,
             version=champion.version,
             run_id=champion.run_id,
             trained_at=champion.trained_at,
@@ -134,8 +136,10 @@ class CreditScoreService:
         )
 
     async def _log(self, rows: list[dict[str, Any]]) -> None:
-        if self.settings.log_mode == "sync":  # the course's design: the request waits for it
-            await asyncio.to_thread(write_rows, self.settings.store_url, rows)
+        if (
+            self.settings.serving.log_mode == "sync"
+        ):  # the course's design: the request waits for it
+            await asyncio.to_thread(write_rows, self.settings.store.url, rows)
         else:
             for row in rows:
                 self.writer.submit(row)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import tempfile
@@ -16,19 +15,18 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import select
 
-from advanced_mlops import schema
+from advanced_mlops import mlflow_io, schema
 from advanced_mlops.contracts.suites import SuiteName
-from advanced_mlops.contracts.validate import broken_contract
-from advanced_mlops.errors import ContractError, MlopsError
-from advanced_mlops.monitoring.reference import ARTIFACT_PATH, ReferenceProfile, build_reference
-from advanced_mlops.registry import mlflow_io
+from advanced_mlops.contracts.validate import ContractError, broken_contract
+from advanced_mlops.errors import MlopsError
+from advanced_mlops.inference import predict_proba, to_model_frame
 from advanced_mlops.settings import Settings
 from advanced_mlops.store import repository
 from advanced_mlops.store.engine import connect, require_current_schema
 from advanced_mlops.store.tables import ingestions
-from advanced_mlops.training.features import predict_proba, to_model_frame
 from advanced_mlops.training.metrics import classification_metrics, confusion_matrix_plot
-from advanced_mlops.training.model import FitConfig, Trial, feature_importances, tune
+from advanced_mlops.training.model import BASE_PARAMS, Trial, feature_importances, tune
+from advanced_mlops.training.reference import ARTIFACT_PATH, ReferenceProfile, build_reference
 from advanced_mlops.training.snapshot import class_shares, data_hash, snapshot_at
 from advanced_mlops.training.split import newest_window, time_split
 
@@ -43,29 +41,13 @@ class TrainResult:
     data_hash: str
 
 
-def fit_config(settings: Settings) -> FitConfig:
-    return FitConfig(
-        seed=settings.seed,
-        max_iterations=settings.max_iterations,
-        early_stopping_rounds=settings.early_stopping_rounds,
-        threads=settings.threads,
-        recency_half_life_days=settings.recency_half_life_days or None,
-    )
-
-
-def search_space(settings: Settings) -> dict[str, list[Any]]:
-    return {"depth": settings.search_depths, "l2_leaf_reg": settings.search_l2_leaf_regs}
-
-
 def training_key(settings: Settings, base_date: date, snapshot_hash: str) -> str:
     """What makes two trainings the same model: the snapshot's rows and every setting that shapes
     the fit, the split and the monitoring reference (the fit itself is seeded)."""
     shape = {
-        **dataclasses.asdict(fit_config(settings)),
-        "search": search_space(settings),
-        "valid_days": settings.valid_days,
-        "holdout_days": settings.holdout_days,
-        "reference_days": settings.monitor_reference_days,
+        **settings.training.model_dump(),
+        "base_params": BASE_PARAMS,
+        "reference_days": settings.monitoring.reference_days,
     }
     key = json.dumps([base_date.isoformat(), snapshot_hash, shape], sort_keys=True, default=str)
     return hashlib.sha256(key.encode()).hexdigest()[:16]
@@ -82,9 +64,9 @@ def build_snapshot(settings: Settings, base_date: date) -> pd.DataFrame:
 
     Its own step so that a DAG can fail at the contract before any training starts.
     """
-    require_current_schema(settings.store_url)
-    with connect(settings.store_url, write=True) as conn:
-        snapshot = snapshot_at(conn, base_date, settings.train_window_days)
+    require_current_schema(settings.store.url)
+    with connect(settings.store.url, write=True) as conn:
+        snapshot = snapshot_at(conn, base_date, settings.training.train_window_days)
         if snapshot.empty:
             raise MlopsError(
                 f"--base-date {base_date}: no labelled rows known by then; ingest days first"
@@ -99,7 +81,7 @@ def build_snapshot(settings: Settings, base_date: date) -> pd.DataFrame:
 
 def stored_snapshot(settings: Settings, base_date: date) -> pd.DataFrame:
     """The snapshot `build_snapshot` stored for `base_date` (what a later DAG task trains on)."""
-    with connect(settings.store_url) as conn:
+    with connect(settings.store.url) as conn:
         snapshot = repository.read_snapshot(conn, base_date)
     if snapshot.empty:
         raise MlopsError(f"--base-date {base_date}: no stored snapshot; build it first")
@@ -107,8 +89,8 @@ def stored_snapshot(settings: Settings, base_date: date) -> pd.DataFrame:
 
 
 def _scenarios(settings: Settings, base_date: date) -> list[str]:
-    window_start = base_date - timedelta(days=settings.train_window_days)
-    with connect(settings.store_url) as conn:
+    window_start = base_date - timedelta(days=settings.training.train_window_days)
+    with connect(settings.store.url) as conn:
         query = select(ingestions.c.scenario).where(
             ingestions.c.date.between(window_start, base_date)
         )
@@ -128,10 +110,8 @@ def train(
     if snapshot is None:
         snapshot = build_snapshot(settings, base_date)
     scenarios = _scenarios(settings, base_date)
-    split = time_split(snapshot, settings.valid_days, settings.holdout_days)
-    best, trials = tune(
-        split.train, split.valid, fit_config(settings), search_space(settings), on_trial
-    )
+    split = time_split(snapshot, settings.training.valid_days, settings.training.holdout_days)
+    best, trials = tune(split.train, split.valid, settings.training, on_trial=on_trial)
     proba = predict_proba(best.model, to_model_frame(split.holdout))
     metrics = classification_metrics(split.holdout[schema.LABEL], proba)
     rows = {"train": len(split.train), "valid": len(split.valid), "holdout": len(split.holdout)}
@@ -158,7 +138,7 @@ def monitoring_reference(
     """What monitoring compares traffic with: the newest label days the model was fitted on (not
     its validation or holdout weeks: drift must last until a model has learned the new data),
     the model's predictions on them and its feature importances."""
-    rows = trained_on[newest_window(trained_on, settings.monitor_reference_days)]
+    rows = trained_on[newest_window(trained_on, settings.monitoring.reference_days)]
     predicted = np.asarray(schema.CLASSES)[predict_proba(model, to_model_frame(rows)).argmax(1)]
     importances = feature_importances(model)
     return build_reference(

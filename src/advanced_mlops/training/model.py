@@ -8,7 +8,7 @@ early stopping, and a 4-point search instead of 27 fits.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from itertools import product
 from typing import Any
 
@@ -17,7 +17,8 @@ import pandas as pd
 from catboost import CatBoostClassifier, Pool
 
 from advanced_mlops import schema
-from advanced_mlops.training.features import predict_proba, to_model_frame
+from advanced_mlops.inference import predict_proba, to_model_frame
+from advanced_mlops.settings import TrainingSettings
 from advanced_mlops.training.metrics import classification_metrics
 
 BASE_PARAMS: dict[str, Any] = {
@@ -26,17 +27,6 @@ BASE_PARAMS: dict[str, Any] = {
     "auto_class_weights": "SqrtBalanced",
     "one_hot_max_size": 4,
 }
-SEARCH_SPACE: dict[str, list[Any]] = {"depth": [4, 6], "l2_leaf_reg": [3, 10]}
-
-
-@dataclass(frozen=True)
-class FitConfig:
-    seed: int = 42
-    max_iterations: int = 600
-    early_stopping_rounds: int = 40
-    threads: int = 2
-    recency_half_life_days: float | None = 30.0
-    base: dict[str, Any] = field(default_factory=lambda: dict(BASE_PARAMS))
 
 
 @dataclass(frozen=True)
@@ -47,10 +37,11 @@ class Trial:
     model: CatBoostClassifier
 
 
-def recency_weights(label_dates: pd.Series, half_life_days: float | None) -> np.ndarray | None:
+def recency_weights(label_dates: pd.Series, half_life_days: float) -> np.ndarray | None:
     """Weights halving every `half_life_days` back from the newest label: recent rows count more,
-    so a retrained model follows a changed world without throwing away the older data."""
-    if half_life_days is None:
+    so a retrained model follows a changed world without throwing away the older data. 0 weighs
+    every row alike."""
+    if not half_life_days:
         return None
     dates = pd.to_datetime(label_dates)
     age = (dates.max() - dates).dt.days.to_numpy(dtype=float)
@@ -68,11 +59,11 @@ def pool(rows: pd.DataFrame, weight: np.ndarray | None = None) -> Pool:
 
 
 def fit(
-    train: pd.DataFrame, valid: pd.DataFrame, params: dict[str, Any], config: FitConfig
+    train: pd.DataFrame, valid: pd.DataFrame, params: dict[str, Any], config: TrainingSettings
 ) -> Trial:
     """One CatBoost fit, early-stopped on `valid`."""
     all_params = {
-        **config.base,
+        **BASE_PARAMS,
         **params,
         "iterations": config.max_iterations,
         "early_stopping_rounds": config.early_stopping_rounds,
@@ -91,6 +82,11 @@ def fit(
     )
 
 
+def search_space(config: TrainingSettings) -> dict[str, list[Any]]:
+    """The points `tune` tries: every depth with every L2 regularisation of the settings."""
+    return {"depth": config.search_depths, "l2_leaf_reg": config.search_l2_leaf_regs}
+
+
 def grid(space: dict[str, list[Any]]) -> Iterable[dict[str, Any]]:
     keys = list(space)
     for values in product(*(space[k] for k in keys)):
@@ -100,13 +96,13 @@ def grid(space: dict[str, list[Any]]) -> Iterable[dict[str, Any]]:
 def tune(
     train: pd.DataFrame,
     valid: pd.DataFrame,
-    config: FitConfig,
+    config: TrainingSettings,
     space: dict[str, list[Any]] | None = None,
     on_trial: Callable[[Trial], None] = lambda _: None,
 ) -> tuple[Trial, list[Trial]]:
     """Fit every point of the space; the best validation macro-F1 wins (first one on ties)."""
     trials = []
-    for params in grid(space or SEARCH_SPACE):
+    for params in grid(space or search_space(config)):
         trial = fit(train, valid, params, config)
         on_trial(trial)
         trials.append(trial)

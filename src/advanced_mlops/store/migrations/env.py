@@ -9,7 +9,7 @@ if connection is None:  # `alembic` CLI use: build one from the configured URL
     from advanced_mlops.settings import Settings
     from advanced_mlops.store.engine import get_engine
 
-    connection = get_engine(Settings().store_url).connect()
+    connection = get_engine(Settings().store.url).connect()
 
 context.configure(connection=connection, target_metadata=metadata, render_as_batch=True)
 with context.begin_transaction():

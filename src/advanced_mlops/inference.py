@@ -1,10 +1,14 @@
-"""The model's view of a record. Training, the gate and the service all go through `model_row`,
-so a value is prepared the same way whether it came from the store or from a request."""
+"""Inference: the model's input rows, its probabilities in class order, and predictions.
+
+Training, the gate, monitoring and the service all go through this module, so a value is prepared
+the same way whether it came from the store or from a request, and probabilities always come in
+`schema.CLASSES` order whatever order the model learnt its classes in.
+"""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -63,3 +67,18 @@ def predict_proba(model: Any, rows: pd.DataFrame | list[list[Any]]) -> np.ndarra
     proba = np.asarray(model.predict_proba(rows))
     order = [list(model.classes_).index(c) for c in schema.CLASSES]
     return proba[:, order]
+
+
+def predict_records(model: Any, records: Sequence[Mapping[Any, Any]]) -> list[dict[str, Any]]:
+    """One call to the model for all records; class and probabilities for each, in order."""
+    proba = predict_proba(model, model_rows(records))
+    labels = np.asarray(schema.CLASSES)[proba.argmax(axis=1)]
+    return [
+        {
+            "credit_score": str(label),
+            "probabilities": {
+                c: round(float(p), 6) for c, p in zip(schema.CLASSES, row, strict=True)
+            },
+        }
+        for label, row in zip(labels, proba, strict=True)
+    ]

@@ -49,14 +49,14 @@ def _frame_for(settings: Settings, source: Source, day: date, suite: SuiteName) 
     """The frame the suite checks on `day`."""
     if suite is SuiteName.RAW_BATCH:
         return source.batch(day)
-    require_current_schema(settings.store_url)
-    with connect(settings.store_url) as conn:
+    require_current_schema(settings.store.url)
+    with connect(settings.store.url) as conn:
         if suite is SuiteName.TRAINING_SNAPSHOT:
-            return snapshot_at(conn, day, settings.train_window_days)
+            return snapshot_at(conn, day, settings.training.train_window_days)
         if suite is SuiteName.LABELS:  # those arriving on `day`, as ingestion checks them
             stored = set(repository.ingested_days(conn)["date"])
             known = set(repository.customer_ids(conn))
-            raw = source.batch(day - timedelta(days=settings.label_delay_days))
+            raw = source.batch(day - timedelta(days=settings.data.label_delay_days))
             return delivered_labels(raw, day, stored, known)
         query = select(prediction_log).where(func.date(prediction_log.c.created_at) == day)
         return pd.DataFrame(conn.execute(query).mappings().all())

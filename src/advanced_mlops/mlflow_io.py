@@ -26,9 +26,9 @@ def client(settings: Settings) -> Any:
     _quiet()
     import mlflow
 
-    mlflow.set_tracking_uri(settings.tracking_uri)
-    mlflow.set_registry_uri(settings.tracking_uri)
-    return _client(settings.tracking_uri)
+    mlflow.set_tracking_uri(settings.store.tracking_uri)
+    mlflow.set_registry_uri(settings.store.tracking_uri)
+    return _client(settings.store.tracking_uri)
 
 
 @cache
@@ -42,12 +42,12 @@ def _client(tracking_uri: str) -> Any:
 def experiment_id(settings: Settings) -> str:
     """The experiment, created with its artifacts under MLOPS_HOME when tracking is local."""
     mlflow_client = client(settings)
-    found = mlflow_client.get_experiment_by_name(settings.experiment_name)
+    found = mlflow_client.get_experiment_by_name(settings.store.experiment_name)
     if found is not None:
         return str(found.experiment_id)
-    local = settings.tracking_uri.startswith(("sqlite:", "file:", "/"))
-    location = settings.artifacts_dir.as_uri() if local else None
-    return str(mlflow_client.create_experiment(settings.experiment_name, location))
+    local = settings.store.tracking_uri.startswith(("sqlite:", "file:", "/"))
+    location = settings.store.artifacts_dir.as_uri() if local else None
+    return str(mlflow_client.create_experiment(settings.store.experiment_name, location))
 
 
 def model_version(settings: Settings, version: str) -> Any:
@@ -57,10 +57,10 @@ def model_version(settings: Settings, version: str) -> Any:
     if not version.isdigit():
         raise MlopsError(f"--version: {version!r} is not a version number")
     try:
-        return client(settings).get_model_version(settings.model_name, version)
+        return client(settings).get_model_version(settings.store.model_name, version)
     except MlflowException:
         raise MlopsError(
-            f"--version {version}: model {settings.model_name!r} has no version {version}"
+            f"--version {version}: model {settings.store.model_name!r} has no version {version}"
         ) from None
 
 
@@ -68,7 +68,9 @@ def alias_version(settings: Settings, alias: str) -> str | None:
     from mlflow.exceptions import MlflowException
 
     try:
-        return str(client(settings).get_model_version_by_alias(settings.model_name, alias).version)
+        return str(
+            client(settings).get_model_version_by_alias(settings.store.model_name, alias).version
+        )
     except MlflowException:
         return None
 
@@ -78,21 +80,21 @@ def set_alias(settings: Settings, alias: str, version: str | None) -> None:
     mlflow_client = client(settings)
     if version is None:
         if alias_version(settings, alias) is not None:
-            mlflow_client.delete_registered_model_alias(settings.model_name, alias)
+            mlflow_client.delete_registered_model_alias(settings.store.model_name, alias)
     else:
-        mlflow_client.set_registered_model_alias(settings.model_name, alias, version)
+        mlflow_client.set_registered_model_alias(settings.store.model_name, alias, version)
 
 
 def set_version_tags(settings: Settings, version: str, tags: dict[str, Any]) -> None:
     mlflow_client = client(settings)
     for key, value in tags.items():
-        mlflow_client.set_model_version_tag(settings.model_name, version, key, str(value))
+        mlflow_client.set_model_version_tag(settings.store.model_name, version, key, str(value))
 
 
 def version_tagged(settings: Settings, key: str, value: str) -> str | None:
     """The newest version whose tag `key` is `value`, or None."""
     found = client(settings).search_model_versions(
-        f"name='{settings.model_name}' and tags.`{key}` = '{value}'"
+        f"name='{settings.store.model_name}' and tags.`{key}` = '{value}'"
     )
     return max((str(v.version) for v in found), key=int, default=None)
 
@@ -107,7 +109,7 @@ def _load(tracking_uri: str, name: str, version: str) -> Any:
 def load_model(settings: Settings, version: str) -> Any:
     """The CatBoost model of a version; the last few are cached, since a version never changes."""
     client(settings)
-    return _load(settings.tracking_uri, settings.model_name, version)
+    return _load(settings.store.tracking_uri, settings.store.model_name, version)
 
 
 def register_version(settings: Settings, model_uri: str, run_id: str, model_id: str) -> str:
@@ -118,19 +120,19 @@ def register_version(settings: Settings, model_uri: str, run_id: str, model_id: 
 
     mlflow_client = client(settings)
     try:
-        mlflow_client.create_registered_model(settings.model_name)
+        mlflow_client.create_registered_model(settings.store.model_name)
     except MlflowException as exc:
         if exc.error_code != "RESOURCE_ALREADY_EXISTS":
             raise
     created = mlflow_client.create_model_version(
-        settings.model_name, source=model_uri, run_id=run_id, model_id=model_id
+        settings.store.model_name, source=model_uri, run_id=run_id, model_id=model_id
     )
     return str(created.version)
 
 
 def registered_versions(settings: Settings) -> set[str]:
     """Every version number of the model in the registry."""
-    found = client(settings).search_model_versions(f"name='{settings.model_name}'")
+    found = client(settings).search_model_versions(f"name='{settings.store.model_name}'")
     return {str(v.version) for v in found}
 
 
@@ -148,4 +150,4 @@ def _load_json(tracking_uri: str, run_id: str, path: str) -> Any:
 def version_json_artifact(settings: Settings, version: str, path: str) -> Any:
     """A JSON artifact of the run that made `version`, or None when that run has none."""
     entry = model_version(settings, version)
-    return _load_json(settings.tracking_uri, str(entry.run_id), path)
+    return _load_json(settings.store.tracking_uri, str(entry.run_id), path)

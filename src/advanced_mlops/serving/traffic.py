@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from advanced_mlops import mlflow_io
 from advanced_mlops.errors import MlopsError
-from advanced_mlops.registry import mlflow_io
+from advanced_mlops.inference import predict_records
 from advanced_mlops.serving.champion import champion_version
 from advanced_mlops.serving.log_writer import log_row, write_rows
-from advanced_mlops.serving.predict import predict_records
 from advanced_mlops.settings import Settings
 from advanced_mlops.store import repository
 from advanced_mlops.store.bulk import to_records
@@ -36,8 +36,8 @@ class TrafficResult:
 
 def day_records(settings: Settings, day: date) -> list[dict[str, Any]]:
     """The day's feature rows as request records (customer id + the 22 features, None missing)."""
-    require_current_schema(settings.store_url)
-    with connect(settings.store_url) as conn:
+    require_current_schema(settings.store.url)
+    with connect(settings.store.url) as conn:
         frame = repository.read_features(conn, day, day)
     if frame.empty:
         raise MlopsError(f"--date {day}: the store has no feature rows for this day; ingest it")
@@ -67,5 +67,5 @@ def log_traffic(settings: Settings, day: date) -> TrafficResult:
             )
             for i, (record, answer) in enumerate(zip(chunk, answers, strict=True))
         ]
-        write_rows(settings.store_url, rows, replace=True)
+        write_rows(settings.store.url, rows, replace=True)
     return TrafficResult(day, len(records), version)
