@@ -20,7 +20,7 @@ from sqlalchemy.engine import make_url
 from advanced_mlops.data.generator import Generator
 from advanced_mlops.data.ingest import ingest_days
 from advanced_mlops.registry.promotion import promote
-from advanced_mlops.serving.service_runner import command
+from advanced_mlops.serving.service_runner import command, descendants
 from advanced_mlops.settings import Settings
 from advanced_mlops.store.engine import upgrade
 from advanced_mlops.training.job import train
@@ -125,23 +125,6 @@ class Server:
             return self.process.wait(timeout=60)
         finally:
             self._log.close()
-
-
-def descendants(pid: int) -> list[int]:
-    """Every process below `pid`, read from `ps -eo pid,ppid`."""
-    table = subprocess.run(
-        ["ps", "-eo", "pid=,ppid="], capture_output=True, text=True, check=True
-    ).stdout
-    children: dict[int, list[int]] = {}
-    for line in table.splitlines():
-        child, parent = map(int, line.split())
-        children.setdefault(parent, []).append(child)
-    found, todo = [], [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.append(child)
-            todo.append(child)
-    return found
 
 
 def listening(port: int) -> bool:

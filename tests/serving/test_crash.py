@@ -12,7 +12,8 @@ from pathlib import Path
 import httpx
 
 from advanced_mlops.serving.sample_requests import sample_requests as records
-from tests.serving.conftest import Server, Stack, descendants, listening
+from advanced_mlops.serving.service_runner import descendants
+from tests.serving.conftest import Server, Stack, listening
 from tests.serving.test_resilience import logged, wait_for
 
 RECORDS = records(50)
