@@ -26,7 +26,7 @@ DOCKERFILES = $(wildcard docker/*.Dockerfile)
 YAML_FILES = docker-compose.yml bentofile.yaml .yamllint.yaml .devcontainer .github
 SHELL_SCRIPTS = $(wildcard docker/*.sh docker/mariadb-init/*.sh) .ci/run .ci/services
 
-.PHONY: help ci services lint test coverage contracts model-gate dag-integrity lint-infra images-smoke image-name deploy
+.PHONY: help ci services lint test coverage contracts model-gate dag-integrity lint-infra images-smoke image-name image-build-args scan-summary deploy stack-env
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -107,6 +107,20 @@ image-name: ## ghcr.io/OWNER/REPO-IMAGE in lowercase, appended to $GITHUB_OUTPUT
 	  { echo "IMAGE='$$IMAGE_KIND': no docker/<IMAGE>.Dockerfile" >&2; exit 1; }
 	repository="$${GITHUB_REPOSITORY:?set GITHUB_REPOSITORY=owner/name}"; \
 	  echo "name=ghcr.io/$${repository,,}-$$IMAGE_KIND" | tee -a "$${GITHUB_OUTPUT:-/dev/null}"
+
+stack-env: ## the compose .env from .env.example with generated secrets (FORCE=1 replaces one)
+	uv run mlops stack env $(if $(filter 1,$(FORCE)),--force)
+
+# RELEASE_TAG (the pushed tag) comes through the environment; the lines are docker/build-args.sh's.
+image-build-args: ## the images' build arguments, appended to $GITHUB_OUTPUT as build-args
+	args="$$(bash docker/build-args.sh)"; echo "$$args"; \
+	  printf 'build-args<<EOF\n%s\nEOF\n' "$$args" >>"$${GITHUB_OUTPUT:-/dev/null}"
+
+# SCAN_REPORT is the release workflow's Trivy table of what failed the scan.
+scan-summary: ## the scan's findings (the file SCAN_REPORT) in the job summary
+	report="$${SCAN_REPORT:?set SCAN_REPORT to the table of the scan}"; \
+	  { echo '### Trivy: fixable CRITICAL vulnerabilities (accept one in .trivyignore)'; \
+	    echo '```'; cat "$$report"; echo '```'; } | tee -a "$${GITHUB_STEP_SUMMARY:-/dev/null}"
 
 # TAG goes through the environment unexpanded: neither make nor the shell evaluates any of it,
 # and `mlops deploy rollout` refuses anything that is not an image tag. On the host, only the
