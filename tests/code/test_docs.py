@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import re
 from pathlib import Path
 from types import ModuleType
 
@@ -35,3 +36,16 @@ def test_the_marker_is_replaced_only_where_a_page_holds_it() -> None:
     assert hook.MARKER not in rendered
     assert "MLOPS_DB_URL" in rendered
     assert hook.on_page_markdown("# no marker") == "# no marker"
+
+
+def test_the_readme_opens_with_the_two_commands_and_links_only_existing_pages() -> None:
+    root = Path(__file__).parents[2]
+    readme = (root / "README.md").read_text()
+    first_block = readme.split("```bash\n", 1)[1].split("```", 1)[0]
+    assert "uv run mlops demo" in first_block
+    assert "uv run --extra airflow pytest" in first_block
+    targets = re.findall(r"\]\(([^)#]+)(?:#[^)]*)?\)", readme)
+    local = [target for target in targets if not target.startswith("http")]
+    assert local, "the README links into docs/"
+    missing = [target for target in local if not (root / target).exists()]
+    assert not missing, missing
