@@ -62,3 +62,26 @@ def show_env(
         typer.echo(f"export {key}={shlex.quote(value)}")
     if not show_secrets:
         typer.echo("# passwords masked: add --show-secrets to print them (this prints secrets)")
+
+
+@airflow_app.command()
+def worker(
+    name: Annotated[str, typer.Option("--name", help="The worker's Celery name.")] = "worker",
+    concurrency: Annotated[
+        int, typer.Option("--concurrency", min=1, help="Tasks this worker runs at once.")
+    ] = 2,
+    port: PortOption = 8080,
+    dags: DagsOption = None,
+) -> None:
+    """A Celery worker (MLOPS_AIRFLOW_CELERY_BROKER_URL) running this project's tasks; --port is
+    the API server's, whose Execution API the tasks report to."""
+    from advanced_mlops.errors import MlopsError
+    from advanced_mlops.orchestration.local import airflow_executable
+
+    env = _environment(port, dags)
+    if env.get("AIRFLOW__CORE__EXECUTOR") != "CeleryExecutor":
+        raise MlopsError("set MLOPS_AIRFLOW_CELERY_BROKER_URL: a worker needs the Celery broker")
+    airflow = airflow_executable(env)
+    hostname = ["--celery-hostname", f"{name}@%h"]
+    args = [airflow, "celery", "worker", *hostname, "--concurrency", str(concurrency)]
+    os.execvpe(airflow, args, env)

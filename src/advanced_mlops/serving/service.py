@@ -32,6 +32,7 @@ from advanced_mlops.serving.lifeline import die_with_parent
 from advanced_mlops.serving.log_writer import log_row, open_log, write_rows
 from advanced_mlops.serving.schemas import BatchPrediction, CreditRecord, Metadata, Prediction
 from advanced_mlops.settings import load_settings
+from advanced_mlops.version import package_version
 
 SETTINGS = load_settings()
 if bentoml.server_context.worker_index is not None:  # a worker, not the arbiter
@@ -188,6 +189,7 @@ class CreditScoreService:
         return Metadata(
             model_name=self.settings.store.model_name,
             version=champion.version,
+            service_version=package_version(),
             run_id=champion.run_id,
             trained_at=champion.trained_at,
             gate=champion.gate,
