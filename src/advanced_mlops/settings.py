@@ -149,6 +149,11 @@ class ServingSettings(BaseSettings):
         200_000, ge=1, description="Journal rows not yet in the database, per worker, past "
         "which predictions get 503."
     )  # fmt: skip
+    explain_shap: Literal["exact", "approximate"] = Field(
+        "exact",
+        description="CatBoost's SHAP values for reason codes: exact, or its approximate ones "
+        "(also adding up to the raw score, ~10x cheaper; see bench/README.md).",
+    )
 
 
 class MonitoringSettings(BaseSettings):

@@ -6,6 +6,7 @@
 - an answer leaves only once its log row is fsync'd in the worker's write-ahead journal, which a
   writer thread drains to the database (journal.py, log_writer.py); past the journal's limits, or
   when the disk refuses, a prediction gets 503 + Retry-After instead of an unrecorded answer.
+- `"explain": true` adds reason codes (CatBoost's SHAP values) to the answer and its log row.
 """
 
 from __future__ import annotations
@@ -22,15 +23,21 @@ from typing import Annotated, Any
 import bentoml
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
-from pydantic import Field
+from pydantic import Field, Strict
 
-from advanced_mlops.inference import predict_records
+from advanced_mlops.inference import predict_records, reason_codes
 from advanced_mlops.serving.batching import AdaptiveBatcher
 from advanced_mlops.serving.champion import ChampionWatcher
 from advanced_mlops.serving.journal import JournalRefusedError
 from advanced_mlops.serving.lifeline import die_with_parent
 from advanced_mlops.serving.log_writer import log_row, open_log, write_rows
-from advanced_mlops.serving.schemas import BatchPrediction, CreditRecord, Metadata, Prediction
+from advanced_mlops.serving.schemas import (
+    BatchPrediction,
+    CreditRecord,
+    Metadata,
+    Prediction,
+    PredictRequest,
+)
 from advanced_mlops.settings import load_settings
 from advanced_mlops.version import package_version
 
@@ -145,20 +152,33 @@ class CreditScoreService:
         JOURNAL_FSYNCS.inc(fsyncs - self._fsyncs_seen)
         self._fsyncs_seen = fsyncs
 
-    def _score(self, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """One model call for a merged batch; each result names the version that answered."""
+    def _score(self, jobs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """One model call for a merged batch (`{"record", "explain"}` jobs); each result names
+        the version that answered, and carries reasons from that same model when asked for."""
         champion = self.watcher.current
-        MODEL_CALL_RECORDS.observe(len(records))
-        return [
-            {**result, "model_version": champion.version}
-            for result in predict_records(champion.model, records)
+        MODEL_CALL_RECORDS.observe(len(jobs))
+        results = [
+            {**result, "model_version": champion.version, "reasons": None}
+            for result in predict_records(champion.model, [job["record"] for job in jobs])
         ]
+        explained = [i for i, job in enumerate(jobs) if job["explain"]]
+        if explained:
+            reasons = reason_codes(
+                champion.model,
+                [jobs[i]["record"] for i in explained],
+                [results[i]["credit_score"] for i in explained],
+                exact=self.settings.serving.explain_shap == "exact",
+            )
+            for i, reason in zip(explained, reasons, strict=True):
+                results[i]["reasons"] = reason
+        return results
 
-    @bentoml.api(route="/predict", input_spec=CreditRecord, output_spec=Prediction)
-    async def predict(self, **record: Any) -> Prediction | JSONResponse:
+    @bentoml.api(route="/predict", input_spec=PredictRequest, output_spec=Prediction)
+    async def predict(self, **body: Any) -> Prediction | JSONResponse:
         started = time.perf_counter()
-        [result] = await self.batcher([record])
-        prediction, row = self._answer(record, result, started)
+        explain = body.pop("explain", False)
+        [result] = await self.batcher([{"record": body, "explain": explain}])
+        prediction, row = self._answer(body, result, started)
         try:
             await self._log([row])
         except JournalRefusedError as exc:
@@ -172,10 +192,11 @@ class CreditScoreService:
             list[CreditRecord],
             Field(min_length=1, max_length=SETTINGS.serving.max_batch_records),
         ],
+        explain: Annotated[bool, Strict()] = False,
     ) -> BatchPrediction | JSONResponse:
         started = time.perf_counter()
         inputs = [r.model_dump() for r in records]
-        results = await self.batcher(inputs)
+        results = await self.batcher([{"record": r, "explain": explain} for r in inputs])
         answers = [self._answer(r, res, started) for r, res in zip(inputs, results, strict=True)]
         try:
             await self._log([row for _, row in answers])
@@ -222,6 +243,7 @@ class CreditScoreService:
             credit_score=result["credit_score"],
             probabilities=result["probabilities"],
             model_version=result["model_version"],
+            reasons=result["reasons"],
         )
         latency_ms = (time.perf_counter() - started) * 1000
         row = log_row(record, result, prediction.request_id, latency_ms, datetime.now())
