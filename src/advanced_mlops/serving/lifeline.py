@@ -1,29 +1,32 @@
 """A service worker dies with the `mlops serve` process that started it.
 
 BentoML's arbiter starts each worker in a session of its own, so when the main process is killed
-(SIGKILL, the OOM killer) its workers would live on, holding the port. On Linux the kernel can
-send a signal to a process when its parent dies (`PR_SET_PDEATHSIG`); the prediction journal
-makes a SIGKILL safe (nothing answered is lost).
+(SIGKILL, the OOM killer) its workers would live on, holding the port. Each worker watches its
+parent instead: once it has gone (the worker was handed to another process), the worker exits at
+once. The prediction journal makes that abrupt exit safe: nothing answered is lost.
+
+Why not the kernel's `PR_SET_PDEATHSIG`: it fires when the parent *thread* that started the
+worker ends, which an arbiter free to spawn from short-lived threads would turn into random
+worker deaths.
 """
 
 from __future__ import annotations
 
-import ctypes
 import os
-import signal
-import sys
-
-PR_SET_PDEATHSIG = 1
+import threading
+import time
 
 
-def die_with_parent() -> bool:
-    """Ask for SIGKILL when the parent dies; exit now if it already has. False off Linux."""
-    if not sys.platform.startswith("linux"):
-        return False
+def die_with_parent(interval_seconds: float = 0.5) -> threading.Thread:
+    """Start the watch (a daemon thread); exits the process within `interval_seconds` of the
+    parent's death."""
     parent = os.getppid()
-    libc = ctypes.CDLL(None, use_errno=True)
-    if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
-        return False
-    if os.getppid() != parent:  # the parent died before the request took effect
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(interval_seconds)
         os._exit(1)
-    return True
+
+    watcher = threading.Thread(target=watch, name="parent-watch", daemon=True)
+    watcher.start()
+    return watcher
