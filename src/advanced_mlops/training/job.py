@@ -123,6 +123,9 @@ def train(
         "scenario": ",".join(scenarios) or "unknown",
         "label_from": str(snapshot["label_date"].min()),
         "label_to": str(snapshot["label_date"].max()),
+        # The last label the model learnt from (fit or early stopping): a gate's holdout must
+        # start after it (registry.rules.unseen_holdout_problem).
+        "train_label_to": str(pd.concat([split.train, split.valid])["label_date"].max()),
         **{f"rows_{k}": v for k, v in rows.items()},
     }
     reference = monitoring_reference(settings, split.train, best.model, base_date)
