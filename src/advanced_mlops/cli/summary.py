@@ -99,7 +99,7 @@ def pr_markdown(verdict: PrVerdict) -> str:
     base_title = f"base {theirs.commit[:12]}" if theirs else "base: none"
     base_metrics = judgement.champion_metrics or {}
     figures = table(
-        ["", f"pull request {ours.commit[:12]}", base_title],
+        ["figure", f"pull request {ours.commit[:12]}", base_title],
         [
             *(
                 [name, _figure(judgement.challenger_metrics.get(name)),
