@@ -27,12 +27,12 @@ DOCKERFILES = $(wildcard docker/*.Dockerfile)
 YAML_FILES = docker-compose.yml bentofile.yaml .yamllint.yaml .devcontainer .github
 SHELL_SCRIPTS = $(wildcard docker/*.sh docker/mariadb-init/*.sh) .ci/run .ci/services
 
-.PHONY: help ci services lint test coverage contracts model-gate dag-integrity lint-infra images-smoke image-name deploy
+.PHONY: help ci services lint docs test coverage contracts model-gate dag-integrity lint-infra images-smoke image-name deploy
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
-ci: lint lint-infra contracts model-gate test coverage ## what .ci/run runs after its set-up
+ci: lint lint-infra docs contracts model-gate test coverage ## what .ci/run runs after its set-up
 
 services: ## start MariaDB, PostgreSQL and Redis on 127.0.0.1 where they are not answering
 	bash .ci/services
@@ -43,6 +43,11 @@ lint: ## ruff (lint and format), mypy, and the package's layers (import-linter)
 	uv run ruff format --check .
 	uv run --extra airflow mypy
 	uv run lint-imports
+
+# --strict: a broken link, a missing page or an unlisted one fails the build.
+docs: export NO_MKDOCS_2_WARNING = 1
+docs: ## the documentation site (MkDocs Material) into .mlops/site, strictly
+	uv run --group docs mkdocs build --strict --site-dir $(CURDIR)/.mlops/site
 
 # Integration tests call `mlops gate` in-process: keep their tables out of the job summary.
 test: export GITHUB_STEP_SUMMARY =
