@@ -93,6 +93,21 @@ def test_the_gate_cannot_be_fooled(
     lineage = {k: v for k, v in v1.tags.items() if k.startswith("lineage.")}
     assert lineage["lineage.train_label_to"] < "2025-02-05"
 
+    # Every version `mlops train` registers has a model card; `mlops card` adds its verdicts.
+    logged = {a.path for a in client.list_artifacts(v1.run_id)}
+    assert {"model_card.md", "model_card.json"} <= logged
+    code, shown, _ = mlops("card", "--version", "1", "--out", str(tmp_path / "card.md"))
+    assert code == 0
+    assert f"Model card: {MODEL} v1" in shown
+    written = (tmp_path / "card.md").read_text()
+    assert written.startswith(f"# Model card: {MODEL} v1")
+    assert "labels 2025-01-0" in written
+    assert "95% bootstrap interval [" in written
+    assert "| occupation | rows | macro-F1 | accuracy |" in written
+    assert "| credit_mix | rows | macro-F1 | accuracy |" in written
+    assert "passed against no champion: passed every rule" in written
+    assert "## Known limits" in written
+
     with connect(store_url) as conn:
         snapshot = repository.read_snapshot(conn, BASE)
     split = time_split(snapshot, 7, 7)
@@ -127,6 +142,7 @@ def test_the_gate_cannot_be_fooled(
     code, _, err = mlops("gate", "--version", v4)
     assert code == 2
     assert "reaches into the holdout" in err
+    assert "no model_card.json" in mlops("card", "--version", v3)[2]
     for version in (v3, v4):
         assert "gate.passed" not in client.get_model_version(MODEL, version).tags
         code, _, err = mlops("promote", "--version", version)

@@ -210,6 +210,19 @@ def rollback(
 
 
 @app.command()
+def card(
+    version: VersionOption,
+    out: Annotated[Path | None, typer.Option("--out", help="Also write it to this file.")] = None,
+) -> None:
+    """A version's model card (markdown): use, data, figures with intervals, slices, verdicts."""
+    from advanced_mlops.registry.card import model_card
+
+    markdown = model_card(load_settings(), version)
+    summary.write([out] if out else None, markdown)
+    render.console.print(markdown, markup=False, highlight=False)
+
+
+@app.command()
 def history() -> None:
     """Every gate verdict, promotion and rollback, oldest first."""
     from advanced_mlops.registry.promotion import history as read_history

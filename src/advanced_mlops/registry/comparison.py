@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from advanced_mlops.training.bootstrap import draw_counts, resampled_macro_f1
+
 
 @dataclass(frozen=True)
 class Comparison:
@@ -42,34 +44,6 @@ class Comparison:
         return f"{figures} < -{self.margin:.3f}: worse than the champion beyond noise"
 
 
-def macro_f1_of_counts(tp: np.ndarray, fp: np.ndarray, fn: np.ndarray) -> np.ndarray:
-    """Macro-F1 from per-class counts (last axis: classes); a class with no true, no predicted
-    row scores 0, as scikit-learn's `zero_division=0` does."""
-    denominator = 2 * tp + fp + fn
-    f1 = np.divide(2 * tp, denominator, out=np.zeros_like(denominator), where=denominator > 0)
-    return np.asarray(f1.mean(axis=-1))
-
-
-def resampled_macro_f1(
-    labels: np.ndarray, predicted: np.ndarray, weights: np.ndarray, classes: int
-) -> np.ndarray:
-    """Macro-F1 of each bootstrap draw: `weights[b, i]` counts how often row i is in draw b."""
-    weights = weights.astype(float)
-    tp, fp, fn = (np.empty((len(weights), classes)) for _ in range(3))
-    for c in range(classes):
-        truth, guess = labels == c, predicted == c
-        tp[:, c] = weights @ (truth & guess)
-        fp[:, c] = weights @ (~truth & guess)
-        fn[:, c] = weights @ (truth & ~guess)
-    return macro_f1_of_counts(tp, fp, fn)
-
-
-def _draw_counts(rng: np.random.Generator, draws: int, rows: int) -> np.ndarray:
-    """How often each row is picked in each of `draws` resamples of `rows` rows with replacement."""
-    picked = rng.integers(0, rows, size=(draws, rows)) + np.arange(draws)[:, None] * rows
-    return np.bincount(picked.ravel(), minlength=draws * rows).reshape(draws, rows)
-
-
 def bootstrap_differences(
     labels: Sequence[int] | np.ndarray,
     challenger: Sequence[int] | np.ndarray,
@@ -91,7 +65,7 @@ def bootstrap_differences(
     replicates = []
     chunk = max(1, 2_000_000 // len(y))  # bounds memory: draws x rows weights at a time
     for start in range(0, resamples, chunk):
-        weights = _draw_counts(rng, min(chunk, resamples - start), len(y))
+        weights = draw_counts(rng, min(chunk, resamples - start), len(y))
         replicates.append(
             resampled_macro_f1(y, a, weights, classes) - resampled_macro_f1(y, b, weights, classes)
         )
