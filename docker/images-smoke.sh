@@ -16,6 +16,14 @@
 #     listed without import errors, the API server healthy by the image's HEALTHCHECK, a login
 #     with the admin password written the way the compose file's airflow-init writes it, and the
 #     DAGs read back through the REST API.
+# The images are built with docker/build-args.sh's arguments (version, commit, uv.lock's hash):
+# their labels and the package inside (`mlops --version`, /metadata) must say that version.
+#
+# The release workflow runs this same script on the image it has just built and loaded:
+#   SMOKE_IMAGES=service|airflow   which image(s) to test (default both)
+#   SMOKE_SERVICE_IMAGE=NAME:TAG   test this image instead of building one (likewise
+#   SMOKE_AIRFLOW_IMAGE=NAME:TAG   for Airflow); then the version expected is its label's.
+# A failure is also written to $GITHUB_STEP_SUMMARY when there is one.
 # Prints the time of each phase. Containers, databases and the dockerd it started are removed
 # at exit; the layer cache stays in SMOKE_CACHE (SMOKE_FRESH=1 empties it for cold timings; it is
 # emptied when it outgrows SMOKE_CACHE_MAX_GB, 30 by default).
@@ -26,8 +34,11 @@ CACHE=${SMOKE_CACHE:-/var/tmp/advanced-mlops-smoke}
 DB_HOST=${SMOKE_DB_HOST:-127.0.0.1}
 DB_PORT=${SMOKE_DB_PORT:-3306}
 DB_USER=${SMOKE_DB_USER:-root}  # password-less, as in CI (see .ci/run)
-SERVICE_TAG=advanced-mlops-service:smoke
-AIRFLOW_TAG=advanced-mlops-airflow:smoke
+SERVICE_TAG=${SMOKE_SERVICE_IMAGE:-advanced-mlops-service:smoke}
+AIRFLOW_TAG=${SMOKE_AIRFLOW_IMAGE:-advanced-mlops-airflow:smoke}
+IMAGES=" ${SMOKE_IMAGES:-service airflow} "
+testing() { [[ "$IMAGES" == *" $1 "* ]]; }
+building() { [[ "$1" == service && -z "${SMOKE_SERVICE_IMAGE:-}" ]] || [[ "$1" == airflow && -z "${SMOKE_AIRFLOW_IMAGE:-}" ]]; }
 # The offline base: Debian's Python (3.11) with venv and the CA bundle of this machine.
 BASE_SUITE=bookworm
 BASE_MIRROR=${SMOKE_DEBIAN_MIRROR:-http://deb.debian.org/debian}
@@ -54,7 +65,13 @@ record() {
   TIMINGS+=("$(printf '%-56s %7s s' "$1" "$seconds")")
   echo "   $1: $seconds s"
 }
-fail() { echo "images-smoke: FAILED: $*" >&2; exit 1; }
+fail() {
+  echo "images-smoke: FAILED: $*" >&2
+  if [[ -n "${GITHUB_STEP_SUMMARY:-}" ]]; then
+    printf '### images-smoke failed ❌\n\n%s\n' "$*" >>"$GITHUB_STEP_SUMMARY"
+  fi
+  exit 1
+}
 # Runs a command with its output in $LOGS/NAME.log, shown (its end) only when it fails.
 logged() {
   local name=$1
@@ -64,7 +81,10 @@ logged() {
     fail "$name (full log above, last 60 lines)"
   fi
 }
-sql() { mariadb --host="$DB_HOST" --port="$DB_PORT" --user="$DB_USER" --batch --skip-column-names "$@"; }
+# MariaDB's client, else MySQL's (GitHub's runners have only that one).
+DB_CLIENT=$(command -v mariadb || command -v mysql || echo mariadb)
+DB_ADMIN=$(command -v mariadb-admin || command -v mysqladmin || echo mariadb-admin)
+sql() { "$DB_CLIENT" --host="$DB_HOST" --port="$DB_PORT" --user="$DB_USER" --batch --skip-column-names "$@"; }
 free_port() {
   python3 -c 'import socket, sys
 for port in map(int, sys.argv[1:]):
@@ -158,7 +178,10 @@ export DOCKER_BUILDKIT=0  # the legacy builder: no buildx here
 record "engine ready" "$start"
 
 # --- 2. bases ------------------------------------------------------------------------------
-if [[ "${SMOKE_OFFICIAL_BASES:-0}" == "1" ]]; then
+if ! building service && ! building airflow; then
+  SERVICE_BASE_ARGS=()
+  AIRFLOW_BASE_ARGS=()
+elif [[ "${SMOKE_OFFICIAL_BASES:-0}" == "1" ]]; then
   SERVICE_BASE_ARGS=()
   AIRFLOW_BASE_ARGS=(--build-arg PIP_CHECK=warn)
 else
@@ -199,24 +222,43 @@ else
 fi
 
 # --- 3. builds -----------------------------------------------------------------------------
-say "docker build docker/service.Dockerfile"
-start=$(now)
-logged build-service docker build --network host -f docker/service.Dockerfile \
-  "${SERVICE_BASE_ARGS[@]}" -t "$SERVICE_TAG" .
-record "build service image" "$start"
-echo "   $(docker image inspect -f '{{.Size}}' "$SERVICE_TAG" | awk '{ printf "%.0f MB", $1 / 1e6 }')"
-
-say "docker build docker/airflow.Dockerfile"
-start=$(now)
-logged build-airflow docker build --network host -f docker/airflow.Dockerfile \
-  "${AIRFLOW_BASE_ARGS[@]}" -t "$AIRFLOW_TAG" .
-record "build airflow image" "$start"
-echo "   $(docker image inspect -f '{{.Size}}' "$AIRFLOW_TAG" | awk '{ printf "%.0f MB", $1 / 1e6 }')"
-grep -a "All installed packages are compatible" "$LOGS/build-airflow.log" | sed 's/\x1b\[[0-9;]*m//g; s/^/   uv pip check: /' || true
+mapfile -t BUILD_ARGS < <(bash docker/build-args.sh)
+((${#BUILD_ARGS[@]} == 3)) || fail "docker/build-args.sh"
+VERSION=${BUILD_ARGS[0]#VERSION=}
+BUILD_ARG_FLAGS=()
+for arg in "${BUILD_ARGS[@]}"; do BUILD_ARG_FLAGS+=(--build-arg "$arg"); done
+for image in service airflow; do
+  testing "$image" || continue
+  tag_var=${image^^}_TAG
+  tag=${!tag_var}
+  if building "$image"; then
+    say "docker build docker/$image.Dockerfile (${BUILD_ARGS[*]})"
+    start=$(now)
+    if [[ "$image" == service ]]; then base_args=("${SERVICE_BASE_ARGS[@]}"); else base_args=("${AIRFLOW_BASE_ARGS[@]}"); fi
+    logged "build-$image" docker build --network host -f "docker/$image.Dockerfile" \
+      "${base_args[@]}" "${BUILD_ARG_FLAGS[@]}" -t "$tag" .
+    record "build $image image" "$start"
+    echo "   $(docker image inspect -f '{{.Size}}' "$tag" | awk '{ printf "%.0f MB", $1 / 1e6 }')"
+    grep -a "All installed packages are compatible" "$LOGS/build-$image.log" | sed 's/\x1b\[[0-9;]*m//g; s/^/   uv pip check: /' || true
+  else
+    docker image inspect "$tag" >/dev/null 2>&1 || fail "no image $tag loaded"
+    VERSION=$(docker image inspect -f '{{ index .Config.Labels "org.opencontainers.image.version" }}' "$tag")
+  fi
+  # The labels name the version, the commit and the lock; the package inside is that version.
+  labels=$(docker image inspect -f '{{ index .Config.Labels "org.opencontainers.image.version" }} {{ index .Config.Labels "org.opencontainers.image.revision" }} {{ index .Config.Labels "dev.advanced-mlops.uv-lock.sha256" }}' "$tag")
+  [[ "$labels" =~ ^[^\ ]+\ [0-9a-f]{40}\ [0-9a-f]{64}$|^[^\ ]+\ unknown\ [0-9a-f]{64}$ ]] \
+    || fail "$tag: labels version/revision/uv.lock sha256 are '$labels'"
+  [[ "${labels%% *}" == "$VERSION" ]] || fail "$tag: label version ${labels%% *}, expected $VERSION"
+  inside=$(docker run --rm --network none "$tag" python -c \
+    'from advanced_mlops.version import package_version; print(package_version())')
+  [[ "$inside" == "$VERSION" ]] || fail "$tag: the package inside is $inside, its label says $VERSION"
+  echo "   $tag: version $VERSION (label and package), labels: $labels"
+done
 
 # --- 4. the service image ------------------------------------------------------------------
+if testing service; then
 say "Service image against MariaDB $DB_HOST:$DB_PORT (database $DB)"
-mariadb-admin --host="$DB_HOST" --port="$DB_PORT" --user="$DB_USER" --connect-timeout=3 ping >/dev/null \
+"$DB_ADMIN" --host="$DB_HOST" --port="$DB_PORT" --user="$DB_USER" --connect-timeout=3 ping >/dev/null \
   || fail "MariaDB does not answer on $DB_HOST:$DB_PORT (as $DB_USER, no password)"
 sql -e "CREATE DATABASE \`$DB\` CHARACTER SET utf8mb4; CREATE DATABASE \`$MLFLOW_DB\` CHARACTER SET utf8mb4"
 HOME_DIR=$RUN/home
@@ -233,7 +275,7 @@ record "mlops db upgrade (container)" "$start"
 host_mlops() {
   env MLOPS_HOME="$HOME_DIR" MLOPS_DB_URL="$STORE_URL" MLFLOW_TRACKING_URI="$TRACKING_URI" \
     MLOPS_CUSTOMERS=600 MLOPS_MAX_ITERATIONS=60 GX_ANALYTICS_ENABLED=false \
-    uv run --no-sync mlops "$@"
+    uv run --frozen --quiet mlops "$@"
 }
 start=$(now)
 logged ingest host_mlops ingest --date 2025-01-01 --days 40
@@ -264,13 +306,18 @@ record "service healthy (HEALTHCHECK)" "$start"
 [[ "$(docker inspect -f '{{.Config.User}}' "$SERVICE")" != "" ]] || fail "the service image runs as root"
 docker exec "$SERVICE" id -u | grep -qvx 0 || fail "the service runs as root"
 
-uv run --no-sync python -c 'import json
+uv run --frozen --quiet python -c 'import json
 from advanced_mlops.serving.sample_requests import sample_requests
 print(json.dumps(sample_requests(1)[0]))' >"$RUN/body.json"
 start=$(now)
 curl -fsS --max-time 30 -H 'Content-Type: application/json' --data @"$RUN/body.json" \
   "http://127.0.0.1:$SERVICE_PORT/predict" >"$RUN/answer.json"
 record "one prediction" "$start"
+curl -fsS --max-time 10 "http://127.0.0.1:$SERVICE_PORT/metadata" >"$RUN/metadata.json"
+python3 -c 'import json, sys
+meta = json.load(open(sys.argv[1]))
+assert meta["service_version"] == sys.argv[2] and meta["version"] == "1", meta' \
+  "$RUN/metadata.json" "$VERSION" || fail "/metadata: $(cat "$RUN/metadata.json") (expected service $VERSION)"
 request_id=$(python3 -c 'import json, sys
 answer = json.load(open(sys.argv[1]))
 assert answer["credit_score"] in ("Poor", "Standard", "Good"), answer
@@ -317,7 +364,10 @@ curl -fsS "http://127.0.0.1:$MLFLOW_PORT/api/2.0/mlflow-artifacts/artifacts/smok
 echo "   allowed host accepted, unknown host refused (403), artifact stored and served"
 docker rm -f "$MLFLOW" >/dev/null
 
+fi
+
 # --- 5. the Airflow image ------------------------------------------------------------------
+if testing airflow; then
 say "Airflow image"
 AIRFLOW_DIR=$RUN/airflow
 mkdir -p "$AIRFLOW_DIR"
@@ -404,6 +454,7 @@ for component in scheduler dag-processor triggerer; do
   wait_healthy "smoke-airflow-$component-$STAMP" 180
 done
 record "airflow scheduler, dag-processor, triggerer healthy" "$start"
+fi
 
 record "total" "$TOTAL"
 say "images-smoke passed"

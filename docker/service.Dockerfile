@@ -47,11 +47,14 @@ RUN /opt/uv/bin/uv venv /opt/venv \
 # dependencies (all installed above). Its installed files are then staged under /opt/project
 # with their absolute paths, so that the runtime stage adds them on top of the dependencies in a
 # small layer of their own: a source change rebuilds only that layer.
+# The build context has no .git: VERSION (docker/build-args.sh) is the version hatch-vcs builds.
 FROM dependencies AS project
+ARG VERSION=""
 COPY pyproject.toml README.md ./
 COPY src/ src/
 COPY data_contracts/ data_contracts/
-RUN /opt/uv/bin/uv pip install --python /opt/venv/bin/python --no-deps . \
+RUN SETUPTOOLS_SCM_PRETEND_VERSION="${VERSION}" \
+        /opt/uv/bin/uv pip install --python /opt/venv/bin/python --no-deps . \
     && /opt/venv/bin/mlops --help >/dev/null \
     && site="$(/opt/venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')" \
     && mkdir -p "/opt/project${site}" /opt/project/opt/venv/bin \
@@ -60,6 +63,14 @@ RUN /opt/uv/bin/uv pip install --python /opt/venv/bin/python --no-deps . \
 
 FROM ${PYTHON_BASE} AS runtime
 ARG APP_UID=10001
+# What is running, readable without starting it (docker/build-args.sh gives the values).
+ARG VERSION=""
+ARG COMMIT=""
+ARG UV_LOCK_SHA256=""
+LABEL org.opencontainers.image.title="advanced-mlops-service" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${COMMIT}" \
+      dev.advanced-mlops.uv-lock.sha256="${UV_LOCK_SHA256}"
 SHELL ["/bin/bash", "-o", "pipefail", "-c"]
 RUN groupadd --system --gid "${APP_UID}" mlops \
     && useradd --system --uid "${APP_UID}" --gid mlops --home-dir /home/mlops --create-home \

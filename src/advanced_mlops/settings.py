@@ -224,6 +224,12 @@ class AirflowSettings(BaseSettings):
         None,
         description="Airflow's own metadata for `mlops airflow` (PostgreSQL); default SQLite.",
     )
+    celery_broker_url: str | None = Field(
+        None,
+        description="With it, `mlops airflow` runs the CeleryExecutor on this broker (e.g. "
+        "redis://127.0.0.1:6379/0) and `mlops airflow worker` starts workers; needs "
+        "MLOPS_AIRFLOW_METADATA_URL (results go to that database).",
+    )
 
 
 GROUPS: dict[str, type[BaseSettings]] = {

@@ -56,3 +56,19 @@ def test_the_command_prints_export_lines(tmp_path: Path, monkeypatch: pytest.Mon
     assert "AIRFLOW_CONN_MLOPS_STORE" in lines
     bad = CliRunner().invoke(app, ["airflow", "env", "--dags", str(tmp_path)])
     assert bad.exit_code != 0
+
+
+def test_a_broker_switches_to_the_celery_executor_on_postgresql_only(tmp_path: Path) -> None:
+    url = "postgresql+psycopg2://airflow:pw@db:5432/airflow"
+    broker = "redis://127.0.0.1:6379/0"
+    settings = fast_settings(tmp_path, airflow={"metadata_url": url, "celery_broker_url": broker})
+    env = airflow_environment(settings, DAGS, 8080, {})
+    assert env["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor"
+    assert env["AIRFLOW__CELERY__BROKER_URL"] == broker
+    assert env["AIRFLOW__CELERY__RESULT_BACKEND"] == f"db+{url}"
+    assert "AIRFLOW__CORE__EXECUTOR" not in airflow_environment(
+        fast_settings(tmp_path, airflow={"metadata_url": url}), DAGS, 8080, {}
+    )
+    on_sqlite = fast_settings(tmp_path, airflow={"celery_broker_url": broker})
+    with pytest.raises(MlopsError, match="needs MLOPS_AIRFLOW_METADATA_URL"):
+        airflow_environment(on_sqlite, DAGS, 8080, {})

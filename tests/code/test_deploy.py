@@ -112,6 +112,14 @@ def test_a_tag_that_pulls_with_a_mere_warning_is_never_built_from_the_checkout(
     assert (host / ".env").read_text() == ENV_TEXT
 
 
+def test_images_loaded_on_the_host_are_not_pulled(host: Path) -> None:
+    rollout(stack(host), "v1.1.0", passing, pull=False)
+    assert calls(host) == [("up", "v1.1.0")]
+    with pytest.raises(MlopsError, match=r"rolled back to v1\.1\.0, which passes"):
+        rollout(stack(host), "v1.2.0", failing_on(host, "v1.2.0", "down"), pull=False)
+    assert calls(host)[1:] == [("up", "v1.2.0"), ("up", "v1.1.0")]
+
+
 def test_an_image_tag_in_the_shell_does_not_defeat_the_switch(
     host: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -28,18 +28,24 @@ from advanced_mlops.cli.app import app
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
-# Steps that are not commands: set-up, image build and push, attestation, the PR comment, deploy.
-ALLOWED_ACTIONS = {
-    "actions/checkout",
-    "astral-sh/setup-uv",
-    "docker/setup-buildx-action",
-    "docker/login-action",
-    "docker/metadata-action",
-    "docker/build-push-action",
-    "actions/attest-build-provenance",
-    "marocchino/sticky-pull-request-comment",
-    "appleboy/ssh-action",  # its `script` is checked like a run step
+# Steps that are not commands, so .ci/run cannot run them: set-up, and what only GitHub can do.
+SET_UP_ACTIONS = {"actions/checkout", "astral-sh/setup-uv", "docker/setup-buildx-action"}
+GITHUB_ONLY = {
+    # The image build with BuildKit (no buildx here); the smoke test after it is `make`.
+    "docker/build-push-action": "build",
+    # Trivy's vulnerability database cannot be downloaded here; GitHub's code scanning and
+    # artifacts exist only there.
+    "aquasecurity/trivy-action": "scan",
+    "github/codeql-action/upload-sarif": "scan",
+    "actions/upload-artifact": "scan",
+    # The registry, its login and the attestation's signature.
+    "docker/login-action": "push",
+    "docker/metadata-action": "push",
+    "actions/attest-build-provenance": "push",
+    "marocchino/sticky-pull-request-comment": "pull request",
+    "appleboy/ssh-action": "deploy",  # its `script` is checked like a run step
 }
+ALLOWED_ACTIONS = SET_UP_ACTIONS | set(GITHUB_ONLY)
 SHELL_OPERATORS = {"&&", "||", "|", ";", "&", ">", ">>", "<"}
 # A target of the ci workflow that `make ci` covers through another: `make test` runs pytest on
 # every test path, tests/dags/test_integrity.py included.
@@ -168,6 +174,10 @@ def steps(workflow: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
 
 def workflow_problems(workflow: dict[str, Any]) -> list[str]:
     problems = []
+    for job_name, job in (workflow.get("jobs") or {}).items():  # a called workflow is checked
+        called = str(job.get("uses", ""))  # as a file of its own: it must be one of them
+        if called and not (called.startswith("./") and (ROOT / called).is_file()):
+            problems.append(f"jobs.{job_name}: calls {called}, not a workflow of this repository")
     for where, step in steps(workflow):
         if "run" in step:
             for line in str(step["run"]).splitlines():
@@ -339,7 +349,9 @@ def test_every_action_is_pinned_to_a_full_commit_sha_with_its_version(path: Path
 # The only write permissions of the GITHUB_TOKEN, and the jobs that need them.
 WRITES = {
     ("ci.yml", "model-validation"): {"pull-requests"},  # the gate's sticky comment
-    ("release.yml", "images"): {"packages", "id-token", "attestations"},  # push, sign, attest
+    ("release.yml", "images"): {"packages", "id-token", "attestations", "security-events"},
+    # ci.yml called by the release: the model-validation job's (it comments on PRs only).
+    ("release.yml", "ci"): {"pull-requests"},
 }
 SHA_PINNED = re.compile(r"[\w.-]+/[\w./-]+@[0-9a-f]{40}")
 
@@ -420,17 +432,68 @@ def release_problems(release: dict[str, Any]) -> list[str]:
     jobs = release.get("jobs") or {}
     images = jobs.get("images", {})
     builds = job_steps(images, "docker/build-push-action")
-    build = builds[0].get("with", {}) if builds else {}
+    build = builds[-1].get("with", {}) if builds else {}  # the push, after the candidate's
     if build.get("push") is not True or build.get("sbom") is not True:
         problems.append("release.yml: build-push must push with sbom: true")
     if build.get("provenance") in (None, False, "false"):
         problems.append("release.yml: build-push must record provenance")
     problems += name_problems(images)
+    problems += gate_problems(jobs, images)
     deploy = jobs.get("deploy", {})
     if deploy.get("environment") != "production" or "images" not in str(deploy.get("needs")):
         problems.append("release.yml: deploy must run in environment production, after images")
     if deploy.get("concurrency") != {"group": "production", "cancel-in-progress": False}:
         problems.append("release.yml: deploy needs concurrency production, not cancelled")
+    return problems
+
+
+def step_position(job: dict[str, Any], found: Any) -> int | None:
+    for index, step in enumerate(job.get("steps") or []):
+        if found(step):
+            return index
+    return None
+
+
+def gate_problems(jobs: dict[str, Any], images: dict[str, Any]) -> list[str]:
+    """The release runs CI itself first; each image is smoke-tested by `make images-smoke` and
+    scanned (fixable CRITICAL fails, allow-list .trivyignore) before the one step that pushes;
+    the scan's report is uploaded even when the scan failed."""
+    problems = []
+    callers = [
+        name for name, job in jobs.items() if job.get("uses") == "./.github/workflows/ci.yml"
+    ]
+    needs = images.get("needs")
+    if not callers or not set(callers) & set([needs] if isinstance(needs, str) else needs or []):
+        problems.append("release.yml: images must need a job that calls ci.yml")
+    triggers = trigger(load(ROOT / ".github/workflows/ci.yml")) or {}
+    if "workflow_call" not in triggers:
+        problems.append("ci.yml: must be callable (on: workflow_call)")
+    steps_ = images.get("steps") or []
+    pushes = [i for i, s in enumerate(steps_) if (s.get("with") or {}).get("push") is True]
+    smoke = step_position(images, lambda s: s.get("run") == "make images-smoke")
+    trivy = [
+        i for i, s in enumerate(steps_)
+        if str(s.get("uses", "")).startswith("aquasecurity/trivy-action@")
+    ]  # fmt: skip
+    gates = [
+        i for i in trivy
+        if (w := steps_[i].get("with") or {}).get("exit-code") == "1"
+        and w.get("severity") == "CRITICAL" and w.get("ignore-unfixed") is True
+        and w.get("trivyignores") == ".trivyignore"
+    ]  # fmt: skip
+    if smoke is None:
+        problems.append("release.yml: images must run make images-smoke")
+    if not gates:
+        problems.append("release.yml: no scan failing on fixable CRITICAL (.trivyignore)")
+    elif smoke is not None and (len(pushes) != 1 or pushes[0] < max(smoke, *gates)):
+        problems.append("release.yml: the one push must come after the smoke test and the scan")
+    uploads = [
+        i for i, s in enumerate(steps_)
+        if str(s.get("uses", "")).startswith("github/codeql-action/upload-sarif@")
+        and "!cancelled()" in str(s.get("if", ""))
+    ]  # fmt: skip
+    if not uploads or not trivy or uploads[0] < min(trivy):
+        problems.append("release.yml: the scan report must be uploaded after it, even on failure")
     return problems
 
 
@@ -485,7 +548,10 @@ def step_index(step_list: list[dict[str, Any]], key: str) -> int:
     return next(i for i, s in enumerate(step_list) if str(s.get("uses")).startswith(key[1:] + "@"))
 
 
-BUILD = "jobs.images.steps.@docker/build-push-action.with"
+# The images job's steps: the candidate's build, the scan gate, the push (checked by position).
+CANDIDATE = "jobs.images.steps.4.with"
+GATE = "jobs.images.steps.8.with"
+BUILD = "jobs.images.steps.14.with"
 ATTEST = "jobs.images.steps.@actions/attest-build-provenance.with"
 META = "jobs.images.steps.@docker/metadata-action.with"
 
@@ -512,6 +578,19 @@ META = "jobs.images.steps.@docker/metadata-action.with"
          "named by `make image-name`"),
         ("release", f"{META}.images", "ghcr.io/Owner/x", "named by `make image-name`"),
         ("release", "jobs.images.steps.1.run", "make images-smoke", "named by `make image-name`"),
+        ("release", "jobs.images.needs", "ci-of-someone-else", "images must need a job that calls"),
+        ("release", "jobs.images.needs", None, "images must need a job that calls ci.yml"),
+        ("release", "jobs.ci.uses", "./.github/workflows/release.yml", "need a job that calls"),
+        ("release", "jobs.images.steps.6.run", "make image-name", "must run make images-smoke"),
+        ("release", f"{GATE}.exit-code", "0", "no scan failing on fixable"),
+        ("release", f"{GATE}.ignore-unfixed", None, "no scan failing on fixable"),
+        ("release", f"{GATE}.trivyignores", None, "no scan failing on fixable"),
+        ("release", f"{GATE}.severity", "HIGH", "no scan failing on fixable"),
+        ("release", f"{CANDIDATE}.push", True, "the one push must come after"),
+        ("release", "jobs.images.steps.@github/codeql-action/upload-sarif.if", "success()",
+         "the scan report must be uploaded"),
+        ("release", "jobs.images.steps.@github/codeql-action/upload-sarif", None,
+         "the scan report must be uploaded"),
         ("release", "jobs.deploy.environment", None, "environment production"),
         ("release", "jobs.deploy.concurrency.cancel-in-progress", True, "concurrency production"),
         ("release", "jobs.deploy.concurrency", None, "needs concurrency production"),
@@ -593,3 +672,11 @@ def test_the_bentos_requirements_are_the_lock() -> None:
         "regenerate it: uv export --frozen --no-dev --no-hashes --no-emit-project "
         "-o docker/requirements-serving.txt"
     )
+
+
+@pytest.mark.parametrize(
+    "called", ["someone/else/.github/workflows/ci.yml@main", "./.github/workflows/nope.yml"]
+)
+def test_a_called_workflow_must_be_one_of_this_repository(called: str) -> None:
+    problems = workflow_problems({"jobs": {"ci": {"uses": called}}})
+    assert problems == [f"jobs.ci: calls {called}, not a workflow of this repository"]

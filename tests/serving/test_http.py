@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 from pathlib import Path
 from typing import Any
@@ -57,6 +58,8 @@ def test_metadata_describes_the_served_model(server: Server, stack: Stack) -> No
     body = httpx.get(f"{server.url}/metadata", timeout=10).json()
     assert body["model_name"] == "credit_score_classifier"
     assert body["version"] == stack.versions[0]
+    # The release serving it, beside the model: what the installed distribution says.
+    assert body["service_version"] == importlib.metadata.version("advanced-mlops")
     assert len(body["run_id"]) == 32
     assert body["trained_at"].startswith("20")
     assert isinstance(body["gate"], dict)

@@ -48,3 +48,26 @@ def show_env(port: PortOption = 8080, dags: DagsOption = None) -> None:
     env = _environment(port, dags)
     for key in sorted(k for k, v in env.items() if os.environ.get(k) != v or k == "PATH"):
         typer.echo(f"export {key}={shlex.quote(env[key])}")
+
+
+@airflow_app.command()
+def worker(
+    name: Annotated[str, typer.Option("--name", help="The worker's Celery name.")] = "worker",
+    concurrency: Annotated[
+        int, typer.Option("--concurrency", min=1, help="Tasks this worker runs at once.")
+    ] = 2,
+    port: PortOption = 8080,
+    dags: DagsOption = None,
+) -> None:
+    """A Celery worker (MLOPS_AIRFLOW_CELERY_BROKER_URL) running this project's tasks; --port is
+    the API server's, whose Execution API the tasks report to."""
+    from advanced_mlops.errors import MlopsError
+    from advanced_mlops.orchestration.local import airflow_executable
+
+    env = _environment(port, dags)
+    if env.get("AIRFLOW__CORE__EXECUTOR") != "CeleryExecutor":
+        raise MlopsError("set MLOPS_AIRFLOW_CELERY_BROKER_URL: a worker needs the Celery broker")
+    airflow = airflow_executable(env)
+    hostname = ["--celery-hostname", f"{name}@%h"]
+    args = [airflow, "celery", "worker", *hostname, "--concurrency", str(concurrency)]
+    os.execvpe(airflow, args, env)

@@ -12,8 +12,10 @@ from advanced_mlops.cli import monitor, render, summary
 from advanced_mlops.cli.airflow import airflow_app
 from advanced_mlops.cli.deploy import deploy_app
 from advanced_mlops.cli.options import build_source, date_range, parse_date
+from advanced_mlops.cli.stack import stack_app
 from advanced_mlops.errors import MlopsError
 from advanced_mlops.settings import load_settings, masked_url
+from advanced_mlops.version import package_version
 
 app = typer.Typer(
     help="advanced-mlops: credit-score classification, from raw data to a promoted model.",
@@ -34,7 +36,30 @@ app.add_typer(pr_app, name="pr")
 app.add_typer(contracts_app, name="contracts")
 app.add_typer(airflow_app, name="airflow")
 app.add_typer(deploy_app, name="deploy")
+app.add_typer(stack_app, name="stack")
 monitor.register(app)
+
+
+def _print_version(requested: bool) -> None:
+    if requested:
+        render.console.print(f"advanced-mlops {package_version()}", highlight=False)
+        raise typer.Exit
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_print_version,
+            is_eager=True,
+            help="Print the package's version (the git tag it was built from) and exit.",
+        ),
+    ] = False,
+) -> None:
+    """advanced-mlops: credit-score classification, from raw data to a promoted model."""
+
 
 DateOption = Annotated[str, typer.Option("--date", help="Day to process, YYYY-MM-DD.")]
 ScenarioOption = Annotated[

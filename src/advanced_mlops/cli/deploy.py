@@ -83,6 +83,14 @@ def rollout(
     service_url: ServiceUrlOption = None,
     airflow_url: AirflowUrlOption = None,
     wait: WaitOption = 180,
+    pull: Annotated[
+        bool,
+        typer.Option(
+            "--pull/--no-pull",
+            help="Pull the tag's images first; --no-pull: they are on the host already "
+            "(docker load, an air-gapped host).",
+        ),
+    ] = True,
 ) -> None:
     """Check out the tag (in a git checkout), write IMAGE_TAG, pull, `up -d --no-build`,
     smoke-test; on failure put everything back and smoke-test the previous tag."""
@@ -95,7 +103,7 @@ def rollout(
     files = compose_files or [Path("docker-compose.yml")]
     compose = Compose(env_file, files, services or [])
     checkout = Checkout.of(files[0].resolve().parent)
-    previous = run_rollout(compose, tag, lambda: run_probes(probes, wait), checkout)
+    previous = run_rollout(compose, tag, lambda: run_probes(probes, wait), checkout, pull)
     moved = f", {checkout.path} on {tag}" if checkout else ""
     render.console.print(
         f"deployed {tag}{moved}, smoke test passed; previous tag {previous or 'none'} kept in "

@@ -176,9 +176,12 @@ def _run(command: list[str], name: str, env: dict[str, str]) -> str:
 
 
 def rollout(
-    compose: Compose, tag: str, smoke: Smoke, checkout: Checkout | None = None
+    compose: Compose, tag: str, smoke: Smoke, checkout: Checkout | None = None, pull: bool = True
 ) -> str | None:
-    """Put the stack on `tag` and smoke-test it; returns the previous tag kept in the file."""
+    """Put the stack on `tag` and smoke-test it; returns the previous tag kept in the file.
+
+    `pull=False` is for images already on the host (`docker load` on an air-gapped host, or
+    built there as `make stack-e2e` does): a tag whose images are missing then fails at `up`."""
     check_tag(tag)
     for file in (*compose.files, compose.env_file):
         if not file.is_file():
@@ -188,7 +191,8 @@ def rollout(
     undo = Undo(compose, original, (checkout, checkout.move_to_tag(tag)) if checkout else None)
     compose.env_file.write_text(text, encoding="utf-8")
     try:
-        compose.run("pull")  # an image that cannot be pulled stops the rollout here...
+        if pull:
+            compose.run("pull")  # an image that cannot be pulled stops the rollout here...
         undo = replace(undo, started=True)
         compose.run("up", "-d", "--no-build")  # ...or here, never built from the checkout
         problems = smoke()

@@ -29,6 +29,7 @@ def airflow_environment(
     metadata = settings.airflow.metadata_url or f"sqlite:///{home / 'airflow.db'}"
     python_bin = str(Path(sys.executable).parent)
     return {
+        **celery_environment(settings.airflow.celery_broker_url, settings.airflow.metadata_url),
         **base,
         "PATH": f"{python_bin}{os.pathsep}{base.get('PATH', '')}",
         "AIRFLOW_HOME": str(home),
@@ -43,6 +44,25 @@ def airflow_environment(
         "MLOPS_HOME": str(settings.store.home.resolve()),
         "MLFLOW_TRACKING_URI": settings.store.tracking_uri,
         "GX_ANALYTICS_ENABLED": "false",
+    }
+
+
+def celery_environment(broker_url: str | None, metadata_url: str | None) -> dict[str, str]:
+    """The CeleryExecutor's variables when a broker is set (else none: LocalExecutor).
+
+    Task results go to the metadata database (`db+` SQLAlchemy URL), so no second store is
+    needed; SQLite cannot be shared by workers, hence PostgreSQL is required."""
+    if not broker_url:
+        return {}
+    if not metadata_url or metadata_url.startswith("sqlite"):
+        raise MlopsError(
+            "MLOPS_AIRFLOW_CELERY_BROKER_URL needs MLOPS_AIRFLOW_METADATA_URL (PostgreSQL): "
+            "Celery workers cannot share a SQLite metadata database"
+        )
+    return {
+        "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor",
+        "AIRFLOW__CELERY__BROKER_URL": broker_url,
+        "AIRFLOW__CELERY__RESULT_BACKEND": f"db+{metadata_url}",
     }
 
 

@@ -50,8 +50,11 @@ class BatchPrediction(BaseModel):
 
 
 class Metadata(BaseModel):
+    """The champion being served, and the release of the service serving it."""
+
     model_name: str
     version: str
+    service_version: str
     run_id: str
     trained_at: str
     gate: dict[str, str]

@@ -26,6 +26,7 @@ from advanced_mlops.serving.log_writer import LogWriter, log_row, write_rows
 from advanced_mlops.serving.schemas import BatchPrediction, CreditRecord, Metadata, Prediction
 from advanced_mlops.serving.spool import Spool
 from advanced_mlops.settings import load_settings
+from advanced_mlops.version import package_version
 
 SETTINGS = load_settings()
 
@@ -130,6 +131,7 @@ class CreditScoreService:
         return Metadata(
             model_name=self.settings.store.model_name,
             version=champion.version,
+            service_version=package_version(),
             run_id=champion.run_id,
             trained_at=champion.trained_at,
             gate=champion.gate,
