@@ -150,6 +150,11 @@ class ServingSettings(BaseSettings):
     log_batch_size: int = Field(500, ge=1)
     log_flush_seconds: float = Field(1.0, gt=0, description="Longest a row waits in memory.")
     log_retry_seconds: float = Field(1.0, gt=0)
+    explain_shap: Literal["exact", "approximate"] = Field(
+        "exact",
+        description="CatBoost's SHAP values for reason codes: exact, or its approximate ones "
+        "(also adding up to the raw score, ~10x cheaper; see bench/README.md).",
+    )
 
 
 class MonitoringSettings(BaseSettings):

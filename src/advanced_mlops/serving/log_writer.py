@@ -34,7 +34,8 @@ def log_row(
     latency_ms: float,
     created_at: datetime,
 ) -> dict[str, Any]:
-    """The prediction-log row of one answer (`predict_records` result plus `model_version`)."""
+    """The prediction-log row of one answer (`predict_records` result plus `model_version` and,
+    when the request asked for them, `reasons`)."""
     probabilities = answer["probabilities"]
     return {
         "request_id": request_id,
@@ -47,6 +48,7 @@ def log_row(
         "model_version": answer["model_version"],
         "latency_ms": round(latency_ms, 3),
         "created_at": created_at,
+        "reasons": answer.get("reasons"),
     }
 
 

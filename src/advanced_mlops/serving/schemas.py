@@ -37,12 +37,29 @@ CreditRecord: type[_Strict] = create_model(
 )
 
 
+# `/predict`'s body: a record, and whether to explain the answer (a strict bool: "yes" is a 400).
+PredictRequest: type[_Strict] = create_model(
+    "PredictRequest", __base__=CreditRecord, explain=(bool, Field(default=False))
+)
+
+
+class Reason(BaseModel):
+    """A feature that pushed the answer toward its class: its SHAP contribution to that class's
+    raw score (log-odds scale), with the value the record had."""
+
+    feature: str
+    value: float | str | None
+    contribution: float
+
+
 class Prediction(BaseModel):
     request_id: str
     customer_id: str
     credit_score: Literal["Poor", "Standard", "Good"]
     probabilities: dict[str, float]
     model_version: str
+    # Only in the answer when the request asked for it.
+    reasons: list[Reason] | None = Field(default=None, exclude_if=lambda value: value is None)
 
 
 class BatchPrediction(BaseModel):

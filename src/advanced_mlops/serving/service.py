@@ -3,7 +3,8 @@
 - the champion is loaded once per worker at start and swapped when the alias moves;
 - `/predict` and `/predict_batch` validate with pydantic (a 400 names each bad field);
 - concurrent requests share model calls (adaptive batching, see batching.py);
-- every answer is logged by a background writer (or, in `sync` mode, inside the request).
+- every answer is logged by a background writer (or, in `sync` mode, inside the request);
+- `"explain": true` adds reason codes (CatBoost's SHAP values) to the answer and its log row.
 """
 
 from __future__ import annotations
@@ -17,13 +18,19 @@ from typing import Annotated, Any
 
 import bentoml
 from fastapi import FastAPI
-from pydantic import Field
+from pydantic import Field, Strict
 
-from advanced_mlops.inference import predict_records
+from advanced_mlops.inference import predict_records, reason_codes
 from advanced_mlops.serving.batching import AdaptiveBatcher
 from advanced_mlops.serving.champion import ChampionWatcher
 from advanced_mlops.serving.log_writer import LogWriter, log_row, write_rows
-from advanced_mlops.serving.schemas import BatchPrediction, CreditRecord, Metadata, Prediction
+from advanced_mlops.serving.schemas import (
+    BatchPrediction,
+    CreditRecord,
+    Metadata,
+    Prediction,
+    PredictRequest,
+)
 from advanced_mlops.serving.spool import Spool
 from advanced_mlops.settings import load_settings
 from advanced_mlops.version import package_version
@@ -93,20 +100,33 @@ class CreditScoreService:
     def __is_ready__(self) -> bool:
         return self.watcher.current is not None
 
-    def _score(self, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """One model call for a merged batch; each result names the version that answered."""
+    def _score(self, jobs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """One model call for a merged batch (`{"record", "explain"}` jobs); each result names
+        the version that answered, and carries reasons from that same model when asked for."""
         champion = self.watcher.current
-        MODEL_CALL_RECORDS.observe(len(records))
-        return [
-            {**result, "model_version": champion.version}
-            for result in predict_records(champion.model, records)
+        MODEL_CALL_RECORDS.observe(len(jobs))
+        results = [
+            {**result, "model_version": champion.version, "reasons": None}
+            for result in predict_records(champion.model, [job["record"] for job in jobs])
         ]
+        explained = [i for i, job in enumerate(jobs) if job["explain"]]
+        if explained:
+            reasons = reason_codes(
+                champion.model,
+                [jobs[i]["record"] for i in explained],
+                [results[i]["credit_score"] for i in explained],
+                exact=self.settings.serving.explain_shap == "exact",
+            )
+            for i, reason in zip(explained, reasons, strict=True):
+                results[i]["reasons"] = reason
+        return results
 
-    @bentoml.api(route="/predict", input_spec=CreditRecord)
-    async def predict(self, **record: Any) -> Prediction:
+    @bentoml.api(route="/predict", input_spec=PredictRequest)
+    async def predict(self, **body: Any) -> Prediction:
         started = time.perf_counter()
-        [result] = await self.batcher([record])
-        prediction, row = self._answer(record, result, started)
+        explain = body.pop("explain", False)
+        [result] = await self.batcher([{"record": body, "explain": explain}])
+        prediction, row = self._answer(body, result, started)
         await self._log([row])
         return prediction
 
@@ -117,10 +137,11 @@ class CreditScoreService:
             list[CreditRecord],
             Field(min_length=1, max_length=SETTINGS.serving.max_batch_records),
         ],
+        explain: Annotated[bool, Strict()] = False,
     ) -> BatchPrediction:
         started = time.perf_counter()
         inputs = [r.model_dump() for r in records]
-        results = await self.batcher(inputs)
+        results = await self.batcher([{"record": r, "explain": explain} for r in inputs])
         answers = [self._answer(r, res, started) for r, res in zip(inputs, results, strict=True)]
         await self._log([row for _, row in answers])
         return BatchPrediction(predictions=[prediction for prediction, _ in answers])
@@ -155,6 +176,7 @@ class CreditScoreService:
             credit_score=result["credit_score"],
             probabilities=result["probabilities"],
             model_version=result["model_version"],
+            reasons=result["reasons"],
         )
         latency_ms = (time.perf_counter() - started) * 1000
         row = log_row(record, result, prediction.request_id, latency_ms, datetime.now())

@@ -120,7 +120,8 @@ def load_data(
         json_columns = [
             c.name for c in table.columns if isinstance(c.type, JSON) and c.name in frame
         ]
-        write_csv(frame.assign(**{c: frame[c].map(json.dumps) for c in json_columns}), path)
+        encoded = {c: frame[c].map(_json_or_null) for c in json_columns}
+        write_csv(frame.assign(**encoded), path)
         variables = ", ".join(f"@v{i}" for i in range(len(frame.columns)))
         assignments = ", ".join(f"`{c}` = NULLIF(@v{i}, '')" for i, c in enumerate(frame.columns))
         conn.exec_driver_sql(
@@ -132,6 +133,11 @@ def load_data(
         )
     finally:
         os.unlink(path)
+
+
+def _json_or_null(value: Any) -> str | None:
+    """A nullable JSON column's value: SQL NULL for None, not the JSON text 'null'."""
+    return None if value is None else json.dumps(value)
 
 
 def write_csv(frame: pd.DataFrame, path: str) -> None:

@@ -113,6 +113,7 @@ prediction_log = Table(
     Column("model_version", String(16), nullable=False),
     Column("latency_ms", Double, nullable=False),
     Column("created_at", PRECISE_TIME, nullable=False, index=True),
+    Column("reasons", JSON, nullable=True),  # reason codes, when the request asked for them
 )
 
 promotion_history = Table(
