@@ -105,7 +105,7 @@ lint-infra: ## actionlint, zizmor, hadolint, shellcheck, compose config, yamllin
 images-smoke: ## build both images and smoke-test them (docker/images-smoke.sh)
 	bash docker/images-smoke.sh
 
-stack-e2e: ## docker-compose.yml on the offline engine, the whole loop and rollouts (~1 h here)
+stack-e2e: ## docker-compose.yml on the offline engine, the loop and rollouts (slow: docker/README.md)
 	bash docker/stack-e2e.sh
 
 # GHCR refuses capitals, and a repository's owner may have some: the release workflow names

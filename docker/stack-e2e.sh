@@ -252,11 +252,13 @@ probe_loop() {  # counts answers and failures every 0.5 s until $RUN/stop exists
   done
   echo "$ok $failed" >"$RUN/probe-$1"
 }
-rollout() { mlops_host deploy rollout --no-pull --tag "$1" --env-file "$RUN/stack/.env" \
-  --compose-file "$RUN/stack/docker-compose.yml" --compose-file "$RUN/stack/e2e.override.yml" --wait 600; }
+rollout() {  # TAG SECONDS: the smoke test's patience (a broken tag uses all of it)
+  mlops_host deploy rollout --no-pull --tag "$1" --env-file "$RUN/stack/.env" \
+    --compose-file "$RUN/stack/docker-compose.yml" --compose-file "$RUN/stack/e2e.override.yml" --wait "$2"
+}
 start=$(now)
 rm -f "$RUN/stop"; probe_loop ab & probe=$!
-COMPOSE_PROJECT_NAME=$PROJECT logged rollout-b rollout b
+COMPOSE_PROJECT_NAME=$PROJECT logged rollout-b rollout b 900
 touch "$RUN/stop"; wait "$probe"
 read -r ok failed <"$RUN/probe-ab"
 [[ "$(meta)" == "9.9.1 "* ]] || fail "/metadata after the rollout: $(meta), expected 9.9.1"
@@ -264,7 +266,7 @@ record "rollout a -> b ($ok answers, $failed failed during it)" "$start"
 
 start=$(now)
 rm -f "$RUN/stop"; probe_loop bc & probe=$!
-if COMPOSE_PROJECT_NAME=$PROJECT rollout c >"$LOGS/rollout-c.log" 2>&1; then
+if COMPOSE_PROJECT_NAME=$PROJECT rollout c 180 >"$LOGS/rollout-c.log" 2>&1; then
   fail "the broken release c was deployed"
 fi
 touch "$RUN/stop"; wait "$probe"

@@ -410,7 +410,12 @@ def ci_problems(ci: dict[str, Any]) -> list[str]:
     if concurrency.get("cancel-in-progress") is not True or "github.ref" not in str(concurrency):
         problems.append("ci.yml: a newer push must cancel the run of the same ref")
     services = (ci.get("jobs") or {}).get("tests", {}).get("services") or {}
-    for image, variable in (("mariadb", "MARIADB_VERSION"), ("postgres", "POSTGRES_VERSION")):
+    stores = (
+        ("mariadb", "MARIADB_VERSION"),
+        ("postgres", "POSTGRES_VERSION"),
+        ("redis", "REDIS_VERSION"),
+    )
+    for image, variable in stores:
         found = [s for s in services.values() if str(s.get("image", "")).startswith(f"{image}:")]
         if not found:
             problems.append(f"ci.yml: the tests have no {image} service")
@@ -569,6 +574,7 @@ META = "jobs.images.steps.@docker/metadata-action.with"
         ("release", "jobs.deploy.steps.0.uses", "appleboy/ssh-action@master", "is not pinned"),
         ("ci", "jobs.tests.services.mariadb.options", "--health-retries 3", "mariadb service has"),
         ("ci", "jobs.tests.services.postgres", None, "the tests have no postgres service"),
+        ("ci", "jobs.tests.services.redis", None, "the tests have no redis service"),
         ("ci", "jobs.tests.services.postgres.image", "postgres:15", "is not the compose stack's"),
         ("release", "on.push.tags", ["*"], "must run on pushed tags v*.*.* only"),
         ("release", "on.push.branches", ["main"], "must run on pushed tags v*.*.* only"),

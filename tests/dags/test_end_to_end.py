@@ -110,8 +110,10 @@ def airflow(tmp_path: Path, postgres_url: str) -> Iterator[dict[str, Any]]:
             log.close()
 
 
-def wait_until_healthy(api: httpx.Client, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 180
+def wait_until_healthy(
+    api: httpx.Client, process: subprocess.Popen[bytes], log: Path, seconds: float = 180
+) -> None:
+    deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         assert process.poll() is None, f"standalone exited: {log.read_text()[-3000:]}"
         try:
@@ -125,7 +127,7 @@ def wait_until_healthy(api: httpx.Client, process: subprocess.Popen[bytes], log:
         except httpx.HTTPError:
             pass
         time.sleep(2)
-    raise AssertionError(f"Airflow not healthy in 180 s: {log.read_text()[-3000:]}")
+    raise AssertionError(f"Airflow not healthy in {seconds} s: {log.read_text()[-3000:]}")
 
 
 def wait_for_run(api: httpx.Client, dag_id: str, timeout: float) -> dict[str, Any]:
