@@ -118,7 +118,7 @@ class GateSettings(BaseSettings):
     # Against the champion: a paired bootstrap of the macro-F1 difference on the same holdout
     # rows (registry/comparison.py); bench/gate_bench.py measures the error rates of these values.
     margin: float = Field(
-        0.015,
+        0.025,
         ge=0.0,
         le=1.0,
         description="Non-inferiority margin: how much worse than the champion's macro-F1 the "
