@@ -56,7 +56,7 @@ def continuous_training() -> None:
     def promote(verdict: dict[str, Any]) -> str:
         from advanced_mlops.orchestration.tasks import promote_model
 
-        return promote_model(verdict["version"])
+        return promote_model(verdict["version"], verdict.get("day"))
 
     @task
     def keep_champion(verdict: dict[str, Any]) -> str:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache, lru_cache
 from typing import Any
 
 from advanced_mlops.errors import MlopsError
-from advanced_mlops.settings import Settings
+from advanced_mlops.settings import Settings, masked_url
 
 CHAMPION = "champion"
 PREVIOUS_CHAMPION = "previous_champion"
@@ -50,45 +52,82 @@ def experiment_id(settings: Settings) -> str:
     return str(mlflow_client.create_experiment(settings.store.experiment_name, location))
 
 
+class RegistryError(MlopsError):
+    """The registry could not be reached or failed: not an answer such as "no champion"."""
+
+
+MISSING = "RESOURCE_DOES_NOT_EXIST"
+
+
+@contextmanager
+def answering(settings: Settings) -> Iterator[None]:
+    """Turn a registry that cannot be reached or fails into one clear line (a RegistryError):
+    callers must never read an outage as an absent model, alias or version."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        yield
+    except MlflowException as exc:
+        first = str(exc.message).splitlines()[0] if str(exc.message) else exc.error_code
+        raise RegistryError(
+            f"model registry {masked_url(settings.store.tracking_uri)} failed "
+            f"({exc.error_code}): {first[:300]}"
+        ) from None
+    except (OSError, ConnectionError) as exc:
+        raise RegistryError(
+            f"model registry {masked_url(settings.store.tracking_uri)} cannot be reached: {exc}"
+        ) from None
+
+
 def model_version(settings: Settings, version: str) -> Any:
     """The registry entry of `version`, or a clear error when it does not exist."""
     from mlflow.exceptions import MlflowException
 
     if not version.isdigit():
         raise MlopsError(f"--version: {version!r} is not a version number")
-    try:
-        return client(settings).get_model_version(settings.store.model_name, version)
-    except MlflowException:
-        raise MlopsError(
-            f"--version {version}: model {settings.store.model_name!r} has no version {version}"
-        ) from None
+    with answering(settings):
+        try:
+            return client(settings).get_model_version(settings.store.model_name, version)
+        except MlflowException as exc:
+            if exc.error_code != MISSING:
+                raise
+    raise MlopsError(
+        f"--version {version}: model {settings.store.model_name!r} has no version {version}"
+    )
 
 
 def alias_version(settings: Settings, alias: str) -> str | None:
+    """The version behind `alias`; None only when the registry answers that it has none (the
+    model is not registered or the alias is not set). Anything else is a RegistryError."""
     from mlflow.exceptions import MlflowException
 
-    try:
-        return str(
-            client(settings).get_model_version_by_alias(settings.store.model_name, alias).version
-        )
-    except MlflowException:
-        return None
+    with answering(settings):
+        try:
+            model = client(settings).get_registered_model(settings.store.model_name)
+        except MlflowException as exc:
+            if exc.error_code != MISSING:
+                raise
+            return None
+    version = model.aliases.get(alias)
+    return None if version is None else str(version)
 
 
 def set_alias(settings: Settings, alias: str, version: str | None) -> None:
     """Point `alias` at `version`, or remove it when `version` is None."""
     mlflow_client = client(settings)
-    if version is None:
-        if alias_version(settings, alias) is not None:
-            mlflow_client.delete_registered_model_alias(settings.store.model_name, alias)
-    else:
-        mlflow_client.set_registered_model_alias(settings.store.model_name, alias, version)
+    with answering(settings):
+        if version is None:
+            if alias_version(settings, alias) is not None:
+                mlflow_client.delete_registered_model_alias(settings.store.model_name, alias)
+        else:
+            mlflow_client.set_registered_model_alias(settings.store.model_name, alias, version)
 
 
 def set_version_tags(settings: Settings, version: str, tags: dict[str, Any]) -> None:
     mlflow_client = client(settings)
-    for key, value in tags.items():
-        mlflow_client.set_model_version_tag(settings.store.model_name, version, key, str(value))
+    with answering(settings):
+        for key, value in tags.items():
+            mlflow_client.set_model_version_tag(settings.store.model_name, version, key, str(value))
 
 
 def version_tagged(settings: Settings, key: str, value: str) -> str | None:
@@ -109,7 +148,8 @@ def _load(tracking_uri: str, name: str, version: str) -> Any:
 def load_model(settings: Settings, version: str) -> Any:
     """The CatBoost model of a version; the last few are cached, since a version never changes."""
     client(settings)
-    return _load(settings.store.tracking_uri, settings.store.model_name, version)
+    with answering(settings):
+        return _load(settings.store.tracking_uri, settings.store.model_name, version)
 
 
 def register_version(settings: Settings, model_uri: str, run_id: str, model_id: str) -> str:

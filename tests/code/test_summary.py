@@ -10,12 +10,14 @@ import pytest
 from advanced_mlops.cli import summary
 from advanced_mlops.contracts.validate import Check, ContractReport
 from advanced_mlops.errors import MlopsError
+from advanced_mlops.registry.comparison import Comparison
+from advanced_mlops.registry.judge import Judgement
 from advanced_mlops.registry.promotion import GateResult
 from advanced_mlops.registry.rules import evaluate_gate
 from advanced_mlops.settings import GateSettings
 from tests.integration.cli import run
 
-RULES = GateSettings(min_macro_f1=0.55, max_f1_drop=0.01, min_class_recall=0.4, max_latency_ms=50)
+RULES = GateSettings(min_macro_f1=0.55, min_class_recall=0.4, max_latency_ms=50, margin=0.02)
 
 
 def metrics(f1: float) -> dict[str, float]:
@@ -30,15 +32,17 @@ def metrics(f1: float) -> dict[str, float]:
 
 def gate_result(challenger: float, champion: float | None) -> GateResult:
     champion_metrics = metrics(champion) if champion is not None else None
-    checks = evaluate_gate(metrics(challenger), champion_metrics, 3.2, RULES)
+    paired = None
+    if champion is not None:
+        difference = challenger - champion
+        paired = Comparison(difference, difference - 0.01, difference + 0.01, 0.8, 0.02, 693)
+    checks = evaluate_gate(metrics(challenger), paired, 3.2, RULES)
     return GateResult(
         version="4",
         champion="3" if champion is not None else None,
         base_date=date(2025, 2, 14),
         holdout_rows=693,
-        challenger_metrics=metrics(challenger),
-        champion_metrics=champion_metrics,
-        checks=checks,
+        judgement=Judgement(metrics(challenger), champion_metrics, paired, checks),
     )
 
 
@@ -48,7 +52,8 @@ def test_a_passing_gate_shows_both_models_side_by_side_and_every_rule() -> None:
     assert "693 holdout rows known by 2025-02-14" in text
     assert "| metric | challenger v4 | champion v3 |" in text
     assert "| macro_f1 | 0.7000 | 0.6800 |" in text
-    assert "| macro_f1_vs_champion | 0.7000 | >= 0.6700 | yes |" in text
+    assert "| macro_f1_vs_champion | 0.0100 | >= -0.0200 | yes |" in text
+    assert "80% lower bound +0.0100 >= -0.020: not worse than the champion beyond noise" in text
     assert "| latency_p95_ms | 3.2000 | <= 50.0000 | yes |" in text
     assert text.rstrip().endswith("**Verdict:** passed every rule")
 
@@ -56,8 +61,8 @@ def test_a_passing_gate_shows_both_models_side_by_side_and_every_rule() -> None:
 def test_a_refusal_says_which_rule_failed_with_its_figures() -> None:
     text = summary.gate_markdown(gate_result(0.60, 0.68))
     assert "❌ REFUSED" in text.splitlines()[0]
-    assert "| macro_f1_vs_champion | 0.6000 | >= 0.6700 | **NO** |" in text
-    assert "**Verdict:** failed macro_f1_vs_champion (0.6, needs >= 0.67)" in text
+    assert "| macro_f1_vs_champion | -0.0900 | >= -0.0200 | **NO** |" in text
+    assert "**Verdict:** failed macro_f1_vs_champion (macro-F1 difference -0.0800" in text
 
 
 def test_without_a_champion_its_column_is_empty() -> None:

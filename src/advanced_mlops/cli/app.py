@@ -27,7 +27,12 @@ db_app = typer.Typer(help="The feature/log store's schema.", no_args_is_help=Tru
 contracts_app = typer.Typer(
     help="Data contracts (Great Expectations suites).", no_args_is_help=True
 )
+pr_app = typer.Typer(
+    help="A pull request's pipeline judged against its base's (make model-gate).",
+    no_args_is_help=True,
+)
 app.add_typer(db_app, name="db")
+app.add_typer(pr_app, name="pr")
 app.add_typer(contracts_app, name="contracts")
 app.add_typer(airflow_app, name="airflow")
 app.add_typer(deploy_app, name="deploy")
@@ -230,6 +235,19 @@ def rollback(
 
 
 @app.command()
+def card(
+    version: VersionOption,
+    out: Annotated[Path | None, typer.Option("--out", help="Also write it to this file.")] = None,
+) -> None:
+    """A version's model card (markdown): use, data, figures with intervals, slices, verdicts."""
+    from advanced_mlops.registry.card import model_card
+
+    markdown = model_card(load_settings(), version)
+    summary.write([out] if out else None, markdown)
+    render.console.print(markdown, markup=False, highlight=False)
+
+
+@app.command()
 def history() -> None:
     """Every gate verdict, promotion and rollback, oldest first."""
     from advanced_mlops.registry.promotion import history as read_history
@@ -237,6 +255,65 @@ def history() -> None:
     records = read_history(load_settings())
     columns = ["at", "event", "version", "from_version", "passed", "forced", "reason"]
     render.console.print(render.records_table("promotion history", records, columns))
+
+
+@pr_app.command("sample")
+def pr_sample(
+    out: Annotated[Path, typer.Option("--out", help="Folder to write the sample to.")],
+    start: Annotated[str, typer.Option("--start", help="First day, YYYY-MM-DD.")],
+    days: Annotated[int, typer.Option("--days", min=2, help="Days generated.")],
+    holdout_days: Annotated[
+        int, typer.Option("--holdout-days", min=1, help="The last N days are the holdout.")
+    ] = 7,
+) -> None:
+    """Generate the raw sample both sides use and hold out its last days (base's side)."""
+    from advanced_mlops.cli.pr_sides import write_sample
+
+    sample = write_sample(load_settings(), parse_date(start, "--start"), days, holdout_days, out)
+    render.console.print(
+        f"sample in {out}: {sample.train_days} training days to {sample.base_date}, "
+        f"{sample.holdout_days} holdout days"
+    )
+
+
+@pr_app.command("train-predict")
+def pr_train_predict(
+    sample: Annotated[Path, typer.Option("--sample", help="Folder `mlops pr sample` wrote.")],
+    out: Annotated[Path, typer.Option("--out", help="JSON file of the predictions.")],
+) -> None:
+    """This commit's pipeline on the sample: ingest, train, predict the holdout records."""
+    from advanced_mlops.cli.pr_sides import train_and_predict
+
+    answer = train_and_predict(load_settings(), sample, out)
+    render.console.print(f"v{answer['version']} predicted {len(answer['keys'])} records: {out}")
+
+
+@pr_app.command("gate")
+def pr_gate(
+    start: Annotated[str, typer.Option("--start", help="First day of the sample.")],
+    days: Annotated[int, typer.Option("--days", min=2, help="Days in the sample.")],
+    work: Annotated[Path, typer.Option("--work", help="Folder for both sides' stores.")],
+    base_ref: Annotated[
+        str | None,
+        typer.Option(
+            "--base-ref",
+            envvar="BASE_REF",
+            help="The base commit; default the merge base with origin/main, else main.",
+        ),
+    ] = None,
+    summaries: summary.SummaryOption = None,
+) -> None:
+    """Judge this checkout's pipeline against its base's on the same data; exit 1 when worse."""
+    from advanced_mlops.cli.pr_check import pr_gate as run_pr_gate
+
+    verdict = run_pr_gate(
+        load_settings(), Path.cwd(), base_ref or None, parse_date(start, "--start"), days, work
+    )
+    markdown = summary.pr_markdown(verdict)
+    render.console.print(markdown, markup=False, highlight=False)
+    summary.write(summaries, markdown)
+    if not verdict.judgement.passed:
+        raise typer.Exit(1)
 
 
 @app.command()

@@ -34,7 +34,8 @@ def gate_table(result: GateResult) -> Table:
     champion = f"champion v{result.champion}" if result.champion else "no champion yet"
     table = Table(
         title=f"gate v{result.version} vs {champion} on {result.holdout_rows} holdout rows "
-        f"(known by {result.base_date}): {verdict}"
+        f"(known by {result.base_date}): {verdict}",
+        caption=result.comparison.reason if result.comparison else None,
     )
     for column in ("rule", "observed", "threshold", "ok"):
         table.add_column(column)

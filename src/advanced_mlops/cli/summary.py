@@ -16,6 +16,7 @@ import typer
 from advanced_mlops.errors import MlopsError
 
 if TYPE_CHECKING:
+    from advanced_mlops.cli.pr_check import PrVerdict
     from advanced_mlops.contracts.validate import ContractReport
     from advanced_mlops.data.ingest import IngestResult
     from advanced_mlops.registry.promotion import GateResult
@@ -72,10 +73,66 @@ def gate_markdown(result: GateResult) -> str:
             for c in result.checks
         ),
     )
+    paired = f"Against the champion: {result.comparison.reason}.\n\n" if result.comparison else ""
     return (
         f"### Model gate: v{result.version} vs {champion}: {mark}\n\n"
         f"On {result.holdout_rows} holdout rows known by {result.base_date}.\n\n"
-        f"{metrics}\n\n{rules}\n\n**Verdict:** {result.verdict}\n"
+        f"{metrics}\n\n{rules}\n\n{paired}**Verdict:** {result.verdict}\n"
+    )
+
+
+PR_FIGURES = [
+    "macro_f1",
+    *(f"{kind}_{c}" for c in ("poor", "standard", "good") for kind in ("recall", "precision")),
+    "log_loss",
+    "ece",
+    "accuracy",
+]
+
+
+def pr_markdown(verdict: PrVerdict) -> str:
+    """The pull request's model beside its base's on the same holdout records, the paired
+    difference, and the verdict with its reason."""
+    judgement = verdict.judgement
+    mark = "✅ PASSED" if judgement.passed else "❌ REFUSED"
+    ours, theirs = verdict.pull_request, verdict.base
+    base_title = f"base {theirs.commit[:12]}" if theirs else "base: none"
+    base_metrics = judgement.champion_metrics or {}
+    figures = table(
+        ["figure", f"pull request {ours.commit[:12]}", base_title],
+        [
+            *(
+                [name, _figure(judgement.challenger_metrics.get(name)),
+                 _figure(base_metrics.get(name))]
+                for name in PR_FIGURES
+            ),
+            ["latency_p95_ms", f"{ours.latency_ms:.2f}",
+             f"{theirs.latency_ms:.2f}" if theirs else "-"],
+            ["records without a prediction", ours.missing, theirs.missing if theirs else "-"],
+        ],
+    )  # fmt: skip
+    rules = table(
+        ["rule", "observed", "threshold", "ok"],
+        (
+            [c.name, f"{c.observed:.4f}", f"{c.rule} {c.threshold:.4f}", _ok(c.passed)]
+            for c in judgement.checks
+        ),
+    )
+    comparison = judgement.comparison
+    paired = ""
+    if comparison is not None:
+        paired = (
+            f"Paired difference (pull request - base): {comparison.difference:+.4f}, "
+            f"interval [{comparison.lower:+.4f}, {comparison.upper:+.4f}] "
+            f"({2 * comparison.confidence - 1:.0%} central; passes when its lower end, the "
+            f"{comparison.confidence:.0%} one-sided bound, is >= -{comparison.margin}).\n\n"
+        )
+    note = f"> {verdict.note}\n\n" if verdict.note else ""
+    return (
+        f"### Model gate: pull request vs its base: {mark}\n\n{note}"
+        f"Both pipelines ran on the same generated sample; judged on the same {verdict.rows} raw "
+        "holdout records (built by the base's code), each through its own inference path.\n\n"
+        f"{figures}\n\n{rules}\n\n{paired}**Verdict:** {judgement.verdict}\n"
     )
 
 

@@ -148,7 +148,7 @@ def gate_model(version: str, day: str) -> dict[str, Any]:
         return {"version": version, "passed": False, "verdict": ALREADY_CHAMPION}
     result = gate(settings, version, date.fromisoformat(day))
     log.info("gate v%s vs champion v%s: %s", version, result.champion, result.verdict)
-    return {"version": version, "passed": result.passed, "verdict": result.verdict}
+    return {"version": version, "passed": result.passed, "verdict": result.verdict, "day": day}
 
 
 def choose_branch(verdict: dict[str, Any]) -> str:
@@ -158,10 +158,21 @@ def choose_branch(verdict: dict[str, Any]) -> str:
     return branch
 
 
-def promote_model(version: str) -> str:
-    from advanced_mlops.registry.promotion import promote
+def promote_model(version: str, day: str | None = None) -> str:
+    """Promote a version that passed the gate. When the champion moved since that verdict (another
+    run promoted meanwhile), the verdict is stale: judge it again against the new champion and
+    promote only if it passes that too."""
+    from advanced_mlops.registry.promotion import StaleVerdictError, gate, promote
 
-    promote(task_settings(), version, reason="airflow: passed the gate")
+    settings = task_settings()
+    try:
+        promote(settings, version, reason="airflow: passed the gate")
+    except StaleVerdictError as exc:
+        log.info("%s: gating again", exc)
+        result = gate(settings, version, date.fromisoformat(day) if day else None)
+        if not result.passed:
+            return keep_champion(version, result.verdict)
+        promote(settings, version, reason="airflow: passed the gate again (champion had moved)")
     return version
 
 

@@ -17,12 +17,9 @@ import pandas as pd
 from advanced_mlops import mlflow_io, schema
 from advanced_mlops.errors import MlopsError
 from advanced_mlops.inference import predict_proba, predict_records, to_model_frame
-from advanced_mlops.registry.rules import (
-    GateCheck,
-    champion_lineage,
-    evaluate_gate,
-    verdict,
-)
+from advanced_mlops.registry.comparison import Comparison
+from advanced_mlops.registry.judge import Judgement, judge
+from advanced_mlops.registry.rules import GateCheck, champion_lineage, unseen_holdout_problem
 from advanced_mlops.settings import Settings
 from advanced_mlops.store import repository
 from advanced_mlops.store.engine import connect, require_current_schema
@@ -31,6 +28,15 @@ from advanced_mlops.training.snapshot import snapshot_at
 from advanced_mlops.training.split import newest_window
 
 LATENCY_CALLS = 50
+NO_CHAMPION = "none"  # gate.champion of a verdict given when there was no champion
+
+
+class LineageError(MlopsError):
+    """The version's lineage does not prove the holdout is unseen: nothing can judge it."""
+
+
+class StaleVerdictError(MlopsError):
+    """The passing verdict was given against a champion that is no longer the champion."""
 
 
 @dataclass(frozen=True)
@@ -39,18 +45,32 @@ class GateResult:
     champion: str | None
     base_date: date
     holdout_rows: int
-    challenger_metrics: dict[str, float]
-    champion_metrics: dict[str, float] | None
-    checks: list[GateCheck]
+    judgement: Judgement
+
+    @property
+    def challenger_metrics(self) -> dict[str, float]:
+        return self.judgement.challenger_metrics
+
+    @property
+    def champion_metrics(self) -> dict[str, float] | None:
+        return self.judgement.champion_metrics
+
+    @property
+    def comparison(self) -> Comparison | None:
+        return self.judgement.comparison
+
+    @property
+    def checks(self) -> list[GateCheck]:
+        return self.judgement.checks
 
     @property
     def passed(self) -> bool:
-        return all(c.passed for c in self.checks)
+        return self.judgement.passed
 
     @property
     def verdict(self) -> str:
         """One line that says why: the failed rules with their figures, or that all passed."""
-        return verdict(self.checks)
+        return self.judgement.verdict
 
 
 def newest_holdout(settings: Settings, base_date: date | None) -> tuple[date, pd.DataFrame]:
@@ -77,25 +97,36 @@ def single_row_latency_ms(model: Any, rows: pd.DataFrame, calls: int = LATENCY_C
     return float(np.percentile(timings, 95))
 
 
+def holdout_proba(settings: Settings, version: str, rows: pd.DataFrame) -> np.ndarray:
+    """A registered version's probabilities on snapshot rows, through the one inference path."""
+    return predict_proba(mlflow_io.load_model(settings, version), to_model_frame(rows))
+
+
 def score(settings: Settings, version: str, rows: pd.DataFrame) -> dict[str, float]:
     """A registered version's metrics on labelled snapshot rows."""
-    model = mlflow_io.load_model(settings, version)
-    return classification_metrics(rows[schema.LABEL], predict_proba(model, to_model_frame(rows)))
+    return classification_metrics(rows[schema.LABEL], holdout_proba(settings, version, rows))
 
 
 def gate(settings: Settings, version: str, base_date: date | None = None) -> GateResult:
-    """Judge `version` against the champion on the newest holdout, and record the verdict."""
-    mlflow_io.model_version(settings, version)
+    """Judge `version` against the champion on the newest holdout, and record the verdict.
+
+    Refused before any scoring (nothing recorded) when its lineage does not prove that it never
+    saw the holdout's labels; the registry failing is an error, never "no champion"."""
+    entry = mlflow_io.model_version(settings, version)
     champion = mlflow_io.alias_version(settings, mlflow_io.CHAMPION)
     base, holdout = newest_holdout(settings, base_date)
+    holdout_from = pd.to_datetime(holdout["label_date"]).min().date()
+    if problem := unseen_holdout_problem(dict(entry.tags), holdout_from):
+        raise LineageError(f"--version {version}: {problem}")
 
-    challenger = score(settings, version, holdout)
-    champion_metrics = None
+    challenger = holdout_proba(settings, version, holdout)
+    champion_proba = None
     if champion is not None and champion != version:
-        champion_metrics = score(settings, champion, holdout)
+        champion_proba = holdout_proba(settings, champion, holdout)
     latency = single_row_latency_ms(mlflow_io.load_model(settings, version), holdout)
-    checks = evaluate_gate(challenger, champion_metrics, latency, settings.gate)
-    result = GateResult(version, champion, base, len(holdout), challenger, champion_metrics, checks)
+    labels = holdout[schema.LABEL].tolist()
+    judgement = judge(labels, challenger, champion_proba, latency, settings.gate)
+    result = GateResult(version, champion, base, len(holdout), judgement)
     _record_verdict(settings, result)
     return result
 
@@ -110,8 +141,13 @@ def _record_verdict(settings: Settings, result: GateResult) -> None:
             "gate.at": datetime.now().isoformat(timespec="seconds"),
             "gate.base_date": result.base_date.isoformat(),
             "gate.holdout_rows": result.holdout_rows,
-            "gate.champion": result.champion or "none",
+            "gate.champion": result.champion or NO_CHAMPION,
             **{f"gate.{k}": v for k, v in figures.items()},
+            **(
+                {"gate.difference": round(result.comparison.difference, 4)}
+                if result.comparison
+                else {}
+            ),
         },
     )
     with connect(settings.store.url, write=True) as conn:
@@ -130,6 +166,7 @@ def _record_verdict(settings: Settings, result: GateResult) -> None:
                     "holdout_rows": result.holdout_rows,
                     "checks": [c.__dict__ for c in result.checks],
                     "champion_metrics": result.champion_metrics,
+                    "comparison": result.comparison.__dict__ if result.comparison else None,
                 },
             },
         )
@@ -147,6 +184,14 @@ def promote(settings: Settings, version: str, reason: str, force: bool = False) 
         raise MlopsError(
             f"--version {version}: {state} the gate; run `mlops gate --version {version}` "
             "or promote with --force"
+        )
+    judged_against = entry.tags.get("gate.champion")
+    if passed and not force and judged_against != (current or NO_CHAMPION):
+        then = f"v{judged_against}" if judged_against != NO_CHAMPION else "no champion"
+        now = f"v{current}" if current else "none"
+        raise StaleVerdictError(
+            f"--version {version}: its passing verdict was given against {then}, but the "
+            f"champion is now {now}; run `mlops gate --version {version}` again"
         )
     require_current_schema(settings.store.url)
     with connect(settings.store.url, write=True) as conn:

@@ -24,6 +24,9 @@ from advanced_mlops.settings import Settings
 from advanced_mlops.store import repository
 from advanced_mlops.store.engine import connect, require_current_schema
 from advanced_mlops.store.tables import ingestions
+from advanced_mlops.training.card import ARTIFACT_JSON as CARD_JSON
+from advanced_mlops.training.card import ARTIFACT_MD as CARD_MD
+from advanced_mlops.training.card import card_figures, render_card
 from advanced_mlops.training.metrics import classification_metrics, confusion_matrix_plot
 from advanced_mlops.training.model import BASE_PARAMS, Trial, feature_importances, tune
 from advanced_mlops.training.reference import ARTIFACT_PATH, ReferenceProfile, build_reference
@@ -123,11 +126,15 @@ def train(
         "scenario": ",".join(scenarios) or "unknown",
         "label_from": str(snapshot["label_date"].min()),
         "label_to": str(snapshot["label_date"].max()),
+        # The last label the model learnt from (fit or early stopping): a gate's holdout must
+        # start after it (registry.rules.unseen_holdout_problem).
+        "train_label_to": str(pd.concat([split.train, split.valid])["label_date"].max()),
         **{f"rows_{k}": v for k, v in rows.items()},
     }
     reference = monitoring_reference(settings, split.train, best.model, base_date)
+    card = card_figures(split.holdout, proba, seed=settings.training.seed)
     run_id, version = _log_to_mlflow(
-        settings, best, trials, metrics, lineage, split, proba, reference
+        settings, best, trials, metrics, lineage, split, proba, reference, card
     )
     return TrainResult(version, run_id, metrics, best.params, rows, digest)
 
@@ -158,6 +165,7 @@ def _log_to_mlflow(
     split: Any,
     holdout_proba: Any,
     reference: ReferenceProfile,
+    card: dict[str, Any],
 ) -> tuple[str, str]:
     import catboost
     import mlflow
@@ -208,5 +216,9 @@ def _log_to_mlflow(
         version = mlflow_io.register_version(
             settings, info.model_uri, run.info.run_id, str(info.model_id)
         )
+        mlflow.log_dict(card, CARD_JSON)
+        tags = {f"lineage.{k}": str(v) for k, v in lineage.items()}
+        card_md = render_card(settings.store.model_name, version, tags, card, [])
+        mlflow.log_text(card_md, CARD_MD)
     mlflow_io.set_version_tags(settings, version, {f"lineage.{k}": v for k, v in lineage.items()})
     return run.info.run_id, version
