@@ -83,7 +83,7 @@ def main() -> None:
         for name, (body, extra) in scenarios.items():
             path = home / f"{len(runs)}.json"
             path.write_text(json.dumps(body))
-            for run in bench_mode("background", {**env, **extra}, path, args.duration,
+            for run in bench_mode("durable", {**env, **extra}, path, args.duration,
                                   home / f"{len(runs)}.log"):  # fmt: skip
                 run.mode = name
                 runs.append(run)

@@ -136,8 +136,14 @@ def main() -> None:
     print(header + "   (share of trials each rule gave the right answer)")
     grid: dict[tuple[str, float, float], list[bool]] = {}
     started = time.perf_counter()
-    for name, (kind, predicted) in predictions.items():
+    for name, (recipe, predicted) in predictions.items():
         true_difference = macro_f1(truth, predicted) - macro_f1(truth, champion)
+        # What a model is, is what it measures on the whole pool, not what its recipe meant:
+        # CatBoost shrugs off symmetric label noise (25 % shuffled labels cost it nothing).
+        kind = "worse" if true_difference <= -0.03 else "equal"
+        if recipe == "worse" and kind == "equal" and true_difference < -0.005:
+            print(f"{name[:34]:34} between (pool diff {true_difference:+.4f}): not scored")
+            continue
         paired_right = today_right = 0
         for i, rows_of in enumerate(draws):
             observed, replicates = bootstrap_differences(

@@ -145,7 +145,7 @@ def bulk(url: str, days: Days) -> float:
     """The ingestion's write path: one transaction per day, bulk loads and one upsert."""
     start = time.perf_counter()
     for day, feats, day_labels in days:
-        with connect(url, write=True) as conn:
+        with connect(url, write=True, bulk=True) as conn:
             repository.replace_day(conn, day, feats, day_labels, "bench", "stable")
     return time.perf_counter() - start
 

@@ -51,7 +51,11 @@ def test_the_command_prints_export_lines(tmp_path: Path, monkeypatch: pytest.Mon
     monkeypatch.delenv("MLOPS_DB_URL", raising=False)
     out = CliRunner().invoke(app, ["airflow", "env", "--port", "9090", "--dags", str(DAGS)])
     assert out.exit_code == 0, out.output
-    lines = dict(line.removeprefix("export ").split("=", 1) for line in out.output.splitlines())
+    lines = dict(
+        line.removeprefix("export ").split("=", 1)
+        for line in out.output.splitlines()
+        if not line.startswith("#")
+    )
     assert lines["AIRFLOW__API__PORT"] == "9090"
     assert "AIRFLOW_CONN_MLOPS_STORE" in lines
     bad = CliRunner().invoke(app, ["airflow", "env", "--dags", str(tmp_path)])

@@ -6,10 +6,10 @@ from datetime import date, datetime
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from advanced_mlops import schema
-from advanced_mlops.store.bulk import BULK_MIN_ROWS, insert_frame
+from advanced_mlops.store.bulk import BULK_MIN_ROWS, allows_local_infile, insert_frame
 from advanced_mlops.store.engine import connect, upgrade
 from advanced_mlops.store.repository import FEATURE_ROW
 from advanced_mlops.store.tables import features, labels
@@ -35,7 +35,7 @@ def frame(rows: int) -> pd.DataFrame:
 def test_bulk_insert_round_trips_nulls_floats_dates_and_awkward_text(store_url: str) -> None:
     upgrade(store_url)
     written = frame(BULK_MIN_ROWS + 50)  # large enough for LOAD DATA on MariaDB
-    with connect(store_url, write=True) as conn:
+    with connect(store_url, write=True, bulk=True) as conn:
         insert_frame(conn, features, written)
     with connect(store_url) as conn:
         rows = conn.execute(select(features).order_by(features.c.customer_id)).mappings().all()
@@ -60,7 +60,7 @@ def test_a_redelivered_label_replaces_the_earlier_one(store_url: str) -> None:
             "available_at": date(2025, 1, 8),
         }
     )
-    with connect(store_url, write=True) as conn:
+    with connect(store_url, write=True, bulk=True) as conn:
         insert_frame(conn, labels, first, replace=True)
         insert_frame(conn, labels, first.head(3).assign(credit_score="Good"), replace=True)
         insert_frame(conn, labels, first.assign(available_at=date(2025, 1, 9)), replace=True)
@@ -69,3 +69,17 @@ def test_a_redelivered_label_replaces_the_earlier_one(store_url: str) -> None:
     assert len(stored) == BULK_MIN_ROWS
     assert set(stored["available_at"]) == {date(2025, 1, 9)}
     assert set(stored["credit_score"]) == {"Poor"}
+
+
+def test_only_bulk_connections_may_load_local_files(mariadb_url: str) -> None:
+    """With `local_infile`, a server may ask the client for any file it can read: only the
+    connections opened for bulk loads allow it; the others still insert large frames."""
+    upgrade(mariadb_url)
+    with connect(mariadb_url, write=True) as conn:
+        assert not allows_local_infile(conn)
+        insert_frame(conn, features, frame(BULK_MIN_ROWS + 10))  # a multi-row INSERT instead
+    with connect(mariadb_url, write=True, bulk=True) as conn:
+        assert allows_local_infile(conn)
+    with connect(mariadb_url) as conn:
+        stored = conn.execute(select(func.count()).select_from(features)).scalar()
+    assert stored == BULK_MIN_ROWS + 10

@@ -3,6 +3,7 @@ service: every serving test talks HTTP to a real server."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -19,7 +20,7 @@ from sqlalchemy.engine import make_url
 from advanced_mlops.data.generator import Generator
 from advanced_mlops.data.ingest import ingest_days
 from advanced_mlops.registry.promotion import promote
-from advanced_mlops.serving.service_runner import command
+from advanced_mlops.serving.service_runner import command, descendants
 from advanced_mlops.settings import Settings
 from advanced_mlops.store.engine import upgrade
 from advanced_mlops.training.job import train
@@ -59,6 +60,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             "MLFLOW_TRACKING_URI": settings.store.tracking_uri,
             "MLOPS_SWAP_POLL_SECONDS": "1",
             "MLOPS_LOG_RETRY_SECONDS": "0.5",
+            "MLOPS_LOG_UNREADY_AFTER_SECONDS": "2",
             "MLOPS_LOG_FLUSH_SECONDS": "0.05",
             "MLOPS_MAX_BATCH_RECORDS": "20",
             "MLOPS_SERVE_WORKERS": "2",
@@ -68,27 +70,53 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 
 
 class Server:
-    def __init__(self, env: dict[str, str], log: Path) -> None:
-        self.port = _free_port()
+    """A started `mlops serve` equivalent. Each has its own MLOPS_HOME (its journal) unless told:
+    two live services never share a journal (the second would refuse to start)."""
+
+    def __init__(
+        self, env: dict[str, str], log: Path, home: Path | None = None, port: int | None = None
+    ) -> None:
+        self.port = port or _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self._log = log.open("w")
+        self.home = home or log.parent / "home"
+        self.log_path = log
+        self._log = log.open("a")
         self.process = subprocess.Popen(
-            command("127.0.0.1", self.port), env=env, stdout=self._log, stderr=subprocess.STDOUT
+            command("127.0.0.1", self.port),
+            env={**env, "MLOPS_HOME": str(self.home)},
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
         )
         self._wait_ready()
 
-    def _wait_ready(self, timeout: float = 90) -> None:
+    def _wait_ready(self, timeout: float = 300) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"service exited with {self.process.returncode}")
+                tail = self.log_path.read_text()[-3000:]
+                raise RuntimeError(f"service exited with {self.process.returncode}:\n{tail}")
             try:
                 if httpx.get(f"{self.url}/readyz", timeout=1).status_code == 200:
                     return
             except httpx.HTTPError:
                 pass
             time.sleep(0.3)
-        raise RuntimeError("service not ready in time")
+        self.kill_tree()
+        tail = self.log_path.read_text()[-3000:]
+        raise RuntimeError(f"service not ready in time; its log ends with:\n{tail}")
+
+    def tree(self) -> list[int]:
+        """The main process and every descendant (BentoML's workers run in sessions of their
+        own: killing the process group would miss them)."""
+        return [self.process.pid, *descendants(self.process.pid)]
+
+    def kill_tree(self) -> None:
+        """SIGKILL to the whole tree at once, as a crash or the OOM killer of a container."""
+        for pid in self.tree():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        self.process.wait(timeout=10)
+        self._log.close()
 
     def stop(self) -> int:
         """SIGTERM, as an orchestrator does: the graceful path."""
@@ -97,6 +125,15 @@ class Server:
             return self.process.wait(timeout=60)
         finally:
             self._log.close()
+
+
+def listening(port: int) -> bool:
+    """Whether anything still accepts connections on 127.0.0.1:`port`."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.settimeout(0.5)
+        return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
 def _free_port() -> int:

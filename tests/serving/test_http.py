@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -69,8 +70,12 @@ def test_health_and_metrics(server: Server) -> None:
     assert httpx.get(f"{server.url}/livez").status_code == 200
     assert httpx.get(f"{server.url}/readyz").status_code == 200
     post(server, "/predict", RECORD)
-    metrics = httpx.get(f"{server.url}/metrics").text
-    assert "prediction_log_rows_total" in metrics
+    # The answer is journalled at once; its row reaches the database (and the counter) just after.
+    deadline = time.monotonic() + 15
+    while "prediction_log_rows_total" not in (metrics := httpx.get(f"{server.url}/metrics").text):
+        assert time.monotonic() < deadline, metrics[-2000:]
+        time.sleep(0.2)
+    assert "prediction_journal_fsyncs_total" in metrics
     assert "champion_swaps_total" in metrics
 
 

@@ -52,11 +52,21 @@ def wait_for(condition: Callable[[], bool], timeout: float = 30) -> bool:
     return condition()
 
 
-def spooled_files(stack: Stack) -> list[Path]:
-    return list((Path(stack.env["MLOPS_HOME"]) / "spool").glob("worker-*/segment-*.jsonl"))
+def journal_files(server: Server) -> list[Path]:
+    return list((server.home / "journal").glob("worker-*/*.wal"))
 
 
-def test_database_down_under_traffic_spools_then_replays_exactly_once(
+def ready(server: Server) -> bool:
+    """Both workers ready (each /readyz reaches one of them)."""
+    return all(httpx.get(f"{server.url}/readyz").status_code == 200 for _ in range(6))
+
+
+def metric(server: Server, name: str) -> float:
+    text = httpx.get(f"{server.url}/metrics").text
+    return sum(float(line.split()[-1]) for line in text.splitlines() if line.startswith(name))
+
+
+def test_database_down_under_traffic_journals_then_logs_exactly_once(
     server: Server, stack: Stack
 ) -> None:
     before = send(server, 40)
@@ -64,20 +74,23 @@ def test_database_down_under_traffic_spools_then_replays_exactly_once(
     try:
         during = send(server, 200)
         assert all(r["status"] == 200 for r in during)  # the API keeps answering
-        assert wait_for(lambda: len(spooled_files(stack)) > 0, timeout=10)
-        metrics = httpx.get(f"{server.url}/metrics").text
-        assert 'prediction_log_rows_total{outcome="spooled"}' in metrics
+        assert wait_for(lambda: metric(server, "prediction_journal_records") > 0, timeout=10)
+        assert journal_files(server)
+        # Failing for MLOPS_LOG_UNREADY_AFTER_SECONDS: not ready (the journal still records)
+        assert wait_for(lambda: not ready(server), timeout=15)
     finally:
         stack.proxy.start()  # and back
+    assert wait_for(lambda: ready(server), timeout=30)  # by itself
     after = send(server, 40)
 
     answered = [r["request_id"] for r in before + during + after]
     assert wait_for(lambda: len(logged(stack, answered)) == len(answered), timeout=60)
-    assert wait_for(lambda: not spooled_files(stack), timeout=10)
+    assert wait_for(lambda: not journal_files(server), timeout=10)
     counts = logged(stack, answered)
     assert set(counts.values()) == {1}  # no loss, no duplicate
-    metrics = httpx.get(f"{server.url}/metrics").text
-    assert 'prediction_log_rows_total{outcome="replayed"}' in metrics
+    assert wait_for(lambda: metric(server, "prediction_journal_records") == 0, timeout=5)
+    failures = server.log_path.read_text().count("cannot write to the database")
+    assert 1 <= failures <= 2  # once per worker that saw the outage, not once per attempt
 
 
 def test_promotion_during_traffic_switches_without_a_failed_request(

@@ -43,11 +43,25 @@ def standalone(port: PortOption = 8080, dags: DagsOption = None) -> None:
 
 
 @airflow_app.command("env")
-def show_env(port: PortOption = 8080, dags: DagsOption = None) -> None:
-    """Print the variables as `export` lines: `eval "$(mlops airflow env)"` then any `airflow`."""
+def show_env(
+    port: PortOption = 8080,
+    dags: DagsOption = None,
+    show_secrets: Annotated[
+        bool,
+        typer.Option(
+            "--show-secrets",
+            help="Print the store and metadata URLs with their passwords (needed for eval).",
+        ),
+    ] = False,
+) -> None:
+    """Print the variables as `export` lines: `eval "$(mlops airflow env --show-secrets)"` then
+    any `airflow`. Without --show-secrets, passwords are masked (safe for a terminal or a log)."""
     env = _environment(port, dags)
     for key in sorted(k for k, v in env.items() if os.environ.get(k) != v or k == "PATH"):
-        typer.echo(f"export {key}={shlex.quote(env[key])}")
+        value = env[key] if show_secrets else masked_url(env[key])
+        typer.echo(f"export {key}={shlex.quote(value)}")
+    if not show_secrets:
+        typer.echo("# passwords masked: add --show-secrets to print them (this prints secrets)")
 
 
 @airflow_app.command()

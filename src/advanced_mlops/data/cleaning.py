@@ -85,7 +85,7 @@ def _clean_rows(raw: pd.DataFrame) -> pd.DataFrame:
     """Every rule but the last record of a customer's day; the rows keep their index."""
     out = pd.DataFrame(index=raw.index)
     out["customer_id"] = to_text(raw["customer_id"])
-    out["date"] = pd.to_datetime(raw["date"], errors="coerce").dt.date
+    out["date"] = pd.to_datetime(raw["date"], errors="coerce", format="ISO8601").dt.date
     for column in ("name", "ssn"):
         out[column] = to_text(raw[column]) if column in raw else None
     for column in schema.NUMERIC_FEATURES:

@@ -90,7 +90,7 @@ def ingest_days(
     on_phase("write")
     results = []
     for batch in batches:
-        with connect(db_url, write=True) as conn:
+        with connect(db_url, write=True, bulk=True) as conn:
             repository.replace_day(
                 conn, batch.day, batch.features, batch.labels, source_name, batch.scenario
             )

@@ -130,7 +130,7 @@ def monitor_day(settings: Settings, day: date, *, report: bool = True) -> Monito
         decision=decide(evidence, history, rules),
         reference=reference,
     )
-    with connect(settings.store.url, write=True) as conn:
+    with connect(settings.store.url, write=True, bulk=True) as conn:
         repository.replace_monitoring_day(conn, day, metric_rows(result), decision_row(result))
     return with_report(settings, result) if report else result
 

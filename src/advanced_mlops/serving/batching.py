@@ -42,17 +42,19 @@ class AdaptiveBatcher:
     async def _drain(self) -> None:
         try:
             while self._waiting:
-                jobs = self._next_jobs()
+                jobs = [job for job in self._next_jobs() if not job[1].done()]  # skip cancelled
                 merged = [record for records, _ in jobs for record in records]
+                if not merged:
+                    continue
                 try:
                     results = await asyncio.to_thread(self._score, merged)
                 except Exception as exc:  # every caller gets the error, none hangs
                     for _, future in jobs:
-                        future.set_exception(exc)
+                        _settle(future, exception=exc)
                     continue
                 start = 0
                 for records, future in jobs:
-                    future.set_result(results[start : start + len(records)])
+                    _settle(future, result=results[start : start + len(records)])
                     start += len(records)
         finally:
             self._draining = False
@@ -67,3 +69,18 @@ class AdaptiveBatcher:
             size += len(records)
         jobs, self._waiting = self._waiting[:taken], self._waiting[taken:]
         return jobs
+
+
+def _settle(
+    future: asyncio.Future[Records],
+    result: Records | None = None,
+    exception: BaseException | None = None,
+) -> None:
+    """Answer a caller unless it has gone (cancelled by a timeout or a disconnect): a gone
+    caller must not stop the answers of the others in its batch."""
+    if future.done():
+        return
+    if exception is not None:
+        future.set_exception(exception)
+    else:
+        future.set_result(result or [])

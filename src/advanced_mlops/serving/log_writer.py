@@ -1,8 +1,10 @@
-"""The prediction-log writer: a background thread that inserts in batches, off the request path.
+"""The prediction log's rows, and the drain that moves them from the journal to the database.
 
-Requests only put a row on an in-memory queue. The thread writes batches to the database; when
-the database is down or failing, rows go to the local spool (in arrival order) and new rows follow
-them there until the spool has been replayed, so the log keeps the order in which answers left.
+The drain is one thread per worker: it inserts each sealed journal segment in one transaction,
+oldest first (so the log keeps the order in which answers left), idempotently on the request id,
+then deletes the segment. While the database is down it retries the same segment; the journal
+keeps everything meanwhile, up to its limits (see journal.py). The thread never dies: every
+failure is caught, and logged once when the state changes, not once per attempt.
 """
 
 from __future__ import annotations
@@ -13,11 +15,12 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from advanced_mlops.serving.spool import Spool
+from advanced_mlops.serving.journal import Journal, Segment
 from advanced_mlops.store.bulk import insert_frame
 from advanced_mlops.store.engine import connect
 from advanced_mlops.store.tables import prediction_log
@@ -54,94 +57,149 @@ def log_row(
 
 def write_rows(db_url: str, rows: list[dict[str, Any]], *, replace: bool = False) -> None:
     """Insert log rows in one transaction; `replace` makes a replay idempotent."""
-    with connect(db_url, write=True) as conn:
+    with connect(db_url, write=True, bulk=True) as conn:
         insert_frame(conn, prediction_log, pd.DataFrame(rows, columns=LOG_COLUMNS), replace=replace)
 
 
-class LogWriter:
+class LogDrain:
+    """Sealed segments -> database, in order; `healthy()` turns false after
+    `unready_after_seconds` of failing."""
+
     def __init__(
         self,
         db_url: str,
-        spool: Spool,
-        batch_size: int = 500,
-        flush_seconds: float = 0.2,
+        release: Callable[[Segment], None],
+        *,
         retry_seconds: float = 1.0,
+        unready_after_seconds: float = 30.0,
         on_event: Callable[[str, int], None] = lambda _kind, _n: None,
+        on_tick: Callable[[], None] = lambda: None,
     ) -> None:
         self.db_url = db_url
-        self.spool = spool
-        self.batch_size = batch_size
-        self.flush_seconds = flush_seconds
+        self.release = release
         self.retry_seconds = retry_seconds
-        self.on_event = on_event  # ("logged" | "spooled" | "replayed", rows)
-        self.counts = {"logged": 0, "spooled": 0, "replayed": 0}
-        self._queue: queue.Queue[dict[str, Any]] = queue.Queue()
-        self._stopping = threading.Event()
-        self._next_retry = 0.0
+        self.unready_after_seconds = unready_after_seconds
+        self.on_event = on_event  # ("logged" | "replayed", rows)
+        self.on_tick = on_tick  # about once a second and after each write: refresh gauges
+        self.counts = {"logged": 0, "replayed": 0}
+        self.failing_since: float | None = None
+        self.failure: str | None = None
+        self._queue: queue.Queue[Segment | None] = queue.Queue()
+        self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="prediction-log", daemon=True)
 
     def start(self) -> None:
         self._thread.start()
 
-    def submit(self, row: dict[str, Any]) -> None:
-        """Never blocks and never raises: the only thing a request does for the log."""
-        self._queue.put_nowait(row)
+    def put(self, segment: Segment) -> None:
+        self._queue.put(segment)
 
-    def close(self, timeout: float = 30.0) -> None:
-        """Flush everything queued to the database or, failing that, to the spool."""
-        self._stopping.set()
+    def healthy(self) -> bool:
+        since = self.failing_since
+        return since is None or time.monotonic() - since < self.unready_after_seconds
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Write what is queued if the database lets us within `timeout`; whatever is left stays
+        in the journal and is replayed at the next start."""
+        self._queue.put(None)
         self._thread.join(timeout)
-
-    def _count(self, kind: str, rows: int) -> None:
-        self.counts[kind] += rows
-        self.on_event(kind, rows)
+        self._stop.set()
+        self._thread.join(self.retry_seconds + 5)
 
     def _run(self) -> None:
-        while not (self._stopping.is_set() and self._queue.empty()):
-            batch = self._take_batch()
-            if self.spool.pending() and time.monotonic() >= self._next_retry:
-                self._replay()
-            if batch:
-                self._write(batch)
-        if self.spool.pending():
-            self._replay()
-
-    def _take_batch(self) -> list[dict[str, Any]]:
-        batch: list[dict[str, Any]] = []
-        deadline = time.monotonic() + self.flush_seconds
-        while len(batch) < self.batch_size:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                break
+        while True:
             try:
-                batch.append(self._queue.get(timeout=remaining))
+                segment = self._queue.get(timeout=1.0)
             except queue.Empty:
-                break
-        return batch
-
-    def _write(self, batch: list[dict[str, Any]]) -> None:
-        if not self.spool.pending():
-            try:
-                write_rows(self.db_url, batch)
-                self._count("logged", len(batch))
+                self._tick()
+                continue
+            if segment is None:
                 return
-            except Exception as exc:
-                log.warning("prediction log: database unavailable (%s); spooling", _short(exc))
-                self._next_retry = time.monotonic() + self.retry_seconds
-        self.spool.append(batch)
-        self._count("spooled", len(batch))
+            while not self._write(segment):
+                self._tick()
+                if self._stop.wait(self.retry_seconds):
+                    return
 
-    def _replay(self) -> None:
-        for segment in self.spool.segments():
-            rows = self.spool.read(segment)
-            try:
-                write_rows(self.db_url, rows, replace=True)
-            except Exception as exc:
-                log.warning("prediction log: replay failed (%s); retrying later", _short(exc))
-                self._next_retry = time.monotonic() + self.retry_seconds
-                return
-            self.spool.remove(segment)
-            self._count("replayed", len(rows))
+    def _tick(self) -> None:
+        try:
+            self.on_tick()
+        except Exception:
+            log.exception("prediction log: metrics update failed")
+
+    def _write(self, segment: Segment) -> bool:
+        try:
+            write_rows(self.db_url, segment.rows, replace=True)
+            self.release(segment)
+        except Exception as exc:  # anything: the thread must outlive it
+            self._failing(exc)
+            return False
+        self._succeeding()
+        kind = "replayed" if segment.replayed else "logged"
+        self.counts[kind] += len(segment.rows)
+        self.on_event(kind, len(segment.rows))
+        self._tick()
+        return True
+
+    def _failing(self, exc: Exception) -> None:
+        if self.failing_since is None:
+            self.failing_since = time.monotonic()
+            log.error(
+                "prediction log: cannot write to the database (%s); the journal keeps every "
+                "row, retrying every %ss",
+                _short(exc), self.retry_seconds,
+            )  # fmt: skip
+        self.failure = _short(exc)
+
+    def _succeeding(self) -> None:
+        if self.failing_since is not None:
+            log.warning("prediction log: writing to the database again after %.1fs",
+                        time.monotonic() - self.failing_since)  # fmt: skip
+            self.failing_since = None
+            self.failure = None
+
+
+def open_log(
+    db_url: str,
+    directory: Path,
+    adopt: list[Path],
+    *,
+    segment_records: int,
+    segment_seconds: float,
+    max_bytes: int,
+    max_records: int,
+    retry_seconds: float,
+    unready_after_seconds: float,
+    on_event: Callable[[str, int], None] = lambda _kind, _n: None,
+    on_tick: Callable[[], None] = lambda: None,
+) -> tuple[Journal, LogDrain]:
+    """A worker's journal and drain, started, with what a crash left queued for replay first."""
+    drain = LogDrain(
+        db_url,
+        lambda segment: None,
+        retry_seconds=retry_seconds,
+        unready_after_seconds=unready_after_seconds,
+        on_event=on_event,
+        on_tick=on_tick,
+    )
+    journal = Journal(
+        directory,
+        drain.put,
+        segment_records=segment_records,
+        segment_seconds=segment_seconds,
+        max_bytes=max_bytes,
+        max_records=max_records,
+        probe_seconds=retry_seconds,
+    )
+    drain.release = journal.release
+    left = journal.recover(adopt)
+    if left:
+        log.warning("prediction journal: replaying %d row(s) left in %s",
+                    sum(len(s.rows) for s in left), directory)  # fmt: skip
+    for segment in left:
+        drain.put(segment)
+    journal.start()
+    drain.start()
+    return journal, drain
 
 
 def _short(exc: Exception) -> str:

@@ -3,7 +3,9 @@
 - the champion is loaded once per worker at start and swapped when the alias moves;
 - `/predict` and `/predict_batch` validate with pydantic (a 400 names each bad field);
 - concurrent requests share model calls (adaptive batching, see batching.py);
-- every answer is logged by a background writer (or, in `sync` mode, inside the request);
+- an answer leaves only once its log row is fsync'd in the worker's write-ahead journal, which a
+  writer thread drains to the database (journal.py, log_writer.py); past the journal's limits, or
+  when the disk refuses, a prediction gets 503 + Retry-After instead of an unrecorded answer.
 - `"explain": true` adds reason codes (CatBoost's SHAP values) to the answer and its log row.
 """
 
@@ -11,19 +13,24 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import math
 import time
 import uuid
 from datetime import datetime
+from pathlib import Path
 from typing import Annotated, Any
 
 import bentoml
 from fastapi import FastAPI
+from fastapi.responses import JSONResponse
 from pydantic import Field, Strict
 
 from advanced_mlops.inference import predict_records, reason_codes
 from advanced_mlops.serving.batching import AdaptiveBatcher
 from advanced_mlops.serving.champion import ChampionWatcher
-from advanced_mlops.serving.log_writer import LogWriter, log_row, write_rows
+from advanced_mlops.serving.journal import JournalRefusedError
+from advanced_mlops.serving.lifeline import die_with_parent
+from advanced_mlops.serving.log_writer import log_row, open_log, write_rows
 from advanced_mlops.serving.schemas import (
     BatchPrediction,
     CreditRecord,
@@ -31,16 +38,41 @@ from advanced_mlops.serving.schemas import (
     Prediction,
     PredictRequest,
 )
-from advanced_mlops.serving.spool import Spool
 from advanced_mlops.settings import load_settings
 from advanced_mlops.version import package_version
 
 SETTINGS = load_settings()
+if bentoml.server_context.worker_index is not None:  # a worker, not the arbiter
+    die_with_parent()
 
 LOG_ROWS = bentoml.metrics.Counter(
     name="prediction_log_rows",
-    documentation="Prediction-log rows by outcome: logged (to the database), spooled, replayed.",
+    documentation="Prediction-log rows written to the database: logged (this run) or replayed "
+    "(left in the journal by an earlier run).",
     labelnames=["outcome"],
+)
+JOURNAL_BYTES = bentoml.metrics.Gauge(
+    name="prediction_journal_bytes",
+    documentation="Journal bytes not yet in the database (all workers).",
+    multiprocess_mode="livesum",
+)
+JOURNAL_RECORDS = bentoml.metrics.Gauge(
+    name="prediction_journal_records",
+    documentation="Journal rows not yet in the database (all workers).",
+    multiprocess_mode="livesum",
+)
+OLDEST_UNLOGGED = bentoml.metrics.Gauge(
+    name="prediction_oldest_unlogged_seconds",
+    documentation="Age of the oldest answered prediction not yet in the database.",
+    multiprocess_mode="livemax",
+)
+JOURNAL_FSYNCS = bentoml.metrics.Counter(
+    name="prediction_journal_fsyncs",
+    documentation="Journal fsyncs: below the answers when concurrent requests share one.",
+)
+REFUSALS = bentoml.metrics.Counter(
+    name="prediction_refusals",
+    documentation="Predictions answered 503 because their log row could not be recorded.",
 )
 MODEL_CALL_RECORDS = bentoml.metrics.Histogram(
     name="model_call_records",
@@ -75,16 +107,24 @@ class CreditScoreService:
             on_swap=lambda _: MODEL_SWAPS.inc(),
         )
         self.watcher.start()
-        worker = bentoml.server_context.worker_index or 0
-        self.writer = LogWriter(
+        serving = self.settings.serving
+        self.retry_after = str(max(1, math.ceil(serving.log_retry_seconds)))
+        worker = bentoml.server_context.worker_index or 1
+        root = self.settings.store.journal_dir
+        self.journal, self.drain = open_log(
             self.settings.store.url,
-            Spool(self.settings.store.spool_dir / f"worker-{worker}"),
-            batch_size=self.settings.serving.log_batch_size,
-            flush_seconds=self.settings.serving.log_flush_seconds,
-            retry_seconds=self.settings.serving.log_retry_seconds,
+            root / f"worker-{worker}",
+            _orphan_journals(root, serving.serve_workers) if worker == 1 else [],
+            segment_records=serving.log_batch_size,
+            segment_seconds=serving.log_flush_seconds,
+            max_bytes=serving.journal_max_bytes,
+            max_records=serving.journal_max_records,
+            retry_seconds=serving.log_retry_seconds,
+            unready_after_seconds=serving.log_unready_after_seconds,
             on_event=lambda outcome, rows: LOG_ROWS.labels(outcome=outcome).inc(rows),
+            on_tick=self._refresh_gauges,
         )
-        self.writer.start()
+        self._fsyncs_seen = 0
         self.batcher = AdaptiveBatcher(self._score, max_batch_size=128)
         # Everything loaded so far lives as long as the worker: keep it out of the cyclic GC,
         # whose full passes over ~1M start-up objects otherwise stall requests for ~0.3 s.
@@ -93,12 +133,24 @@ class CreditScoreService:
 
     @bentoml.on_shutdown
     def flush_log(self) -> None:
-        """Graceful shutdown: everything answered reaches the database or the spool."""
+        """Graceful shutdown: the journal is sealed and, if the database lets us, drained."""
         self.watcher.stop()
-        self.writer.close()
+        self.journal.close()
+        self.drain.close()
 
     def __is_ready__(self) -> bool:
-        return self.watcher.current is not None
+        """Ready to answer = a model and a way to record every answer."""
+        return (
+            self.watcher.current is not None and self.journal.can_record() and self.drain.healthy()
+        )
+
+    def _refresh_gauges(self) -> None:
+        JOURNAL_BYTES.set(self.journal.bytes)
+        JOURNAL_RECORDS.set(self.journal.records)
+        OLDEST_UNLOGGED.set(self.journal.oldest_unlogged_age())
+        fsyncs = self.journal.fsyncs
+        JOURNAL_FSYNCS.inc(fsyncs - self._fsyncs_seen)
+        self._fsyncs_seen = fsyncs
 
     def _score(self, jobs: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """One model call for a merged batch (`{"record", "explain"}` jobs); each result names
@@ -121,16 +173,19 @@ class CreditScoreService:
                 results[i]["reasons"] = reason
         return results
 
-    @bentoml.api(route="/predict", input_spec=PredictRequest)
-    async def predict(self, **body: Any) -> Prediction:
+    @bentoml.api(route="/predict", input_spec=PredictRequest, output_spec=Prediction)
+    async def predict(self, **body: Any) -> Prediction | JSONResponse:
         started = time.perf_counter()
         explain = body.pop("explain", False)
         [result] = await self.batcher([{"record": body, "explain": explain}])
         prediction, row = self._answer(body, result, started)
-        await self._log([row])
+        try:
+            await self._log([row])
+        except JournalRefusedError as exc:
+            return self._refusal(exc)
         return prediction
 
-    @bentoml.api(route="/predict_batch")
+    @bentoml.api(route="/predict_batch", output_spec=BatchPrediction)
     async def predict_batch(
         self,
         records: Annotated[
@@ -138,12 +193,15 @@ class CreditScoreService:
             Field(min_length=1, max_length=SETTINGS.serving.max_batch_records),
         ],
         explain: Annotated[bool, Strict()] = False,
-    ) -> BatchPrediction:
+    ) -> BatchPrediction | JSONResponse:
         started = time.perf_counter()
         inputs = [r.model_dump() for r in records]
         results = await self.batcher([{"record": r, "explain": explain} for r in inputs])
         answers = [self._answer(r, res, started) for r, res in zip(inputs, results, strict=True)]
-        await self._log([row for _, row in answers])
+        try:
+            await self._log([row for _, row in answers])
+        except JournalRefusedError as exc:
+            return self._refusal(exc)
         return BatchPrediction(predictions=[prediction for prediction, _ in answers])
 
     @http.get("/metadata")
@@ -159,13 +217,22 @@ class CreditScoreService:
         )
 
     async def _log(self, rows: list[dict[str, Any]]) -> None:
-        if (
-            self.settings.serving.log_mode == "sync"
-        ):  # the course's design: the request waits for it
+        """Record the rows before the answer leaves (JournalRefusedError if impossible)."""
+        mode = self.settings.serving.log_mode
+        if mode == "sync":  # the course's design: the request waits for the database
             await asyncio.to_thread(write_rows, self.settings.store.url, rows)
-        else:
-            for row in rows:
-                self.writer.submit(row)
+            return
+        durable = self.journal.append(rows)
+        if mode == "durable":
+            await asyncio.wrap_future(durable)
+
+    def _refusal(self, exc: JournalRefusedError) -> JSONResponse:
+        REFUSALS.inc()
+        return JSONResponse(
+            {"error": f"prediction not given: its log record cannot be kept ({exc})"},
+            status_code=503,
+            headers={"Retry-After": self.retry_after},
+        )
 
     def _answer(
         self, record: dict[str, Any], result: dict[str, Any], started: float
@@ -181,3 +248,13 @@ class CreditScoreService:
         latency_ms = (time.perf_counter() - started) * 1000
         row = log_row(record, result, prediction.request_id, latency_ms, datetime.now())
         return prediction, row
+
+
+def _orphan_journals(root: Path, workers: int) -> list[Path]:
+    """Journal folders of workers this run does not have (the service ran with more before)."""
+    return [
+        folder
+        for folder in sorted(root.glob("worker-*"))
+        if not folder.name.removeprefix("worker-").isdigit()
+        or not 1 <= int(folder.name.removeprefix("worker-")) <= workers
+    ]

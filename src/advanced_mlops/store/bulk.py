@@ -37,7 +37,7 @@ def insert_frame(
     if frame.empty:
         return
     mysql = conn.dialect.name in MYSQL
-    if mysql and len(frame) >= BULK_MIN_ROWS:
+    if mysql and len(frame) >= BULK_MIN_ROWS and allows_local_infile(conn):
         load_data(conn, table, frame, replace=replace)
         return
     statement: Any = insert(table)
@@ -49,6 +49,14 @@ def insert_frame(
     elif replace:
         statement = statement.prefix_with("OR REPLACE")
     conn.execute(statement, to_records(frame, frame.columns))
+
+
+def allows_local_infile(conn: Connection) -> bool:
+    """Whether this MySQL connection was opened for bulk loads (`connect(..., bulk=True)`)."""
+    from pymysql.constants import CLIENT
+
+    driver = conn.connection.dbapi_connection
+    return bool(getattr(driver, "client_flag", 0) & CLIENT.LOCAL_FILES)
 
 
 Merge = Callable[[ColumnElement[Any], ColumnElement[Any]], ColumnElement[Any]]

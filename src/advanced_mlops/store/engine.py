@@ -22,20 +22,26 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 
 
 @cache
-def get_engine(url: str) -> Engine:
-    """One pooled engine per URL for the whole process."""
+def get_engine(url: str, *, bulk: bool = False) -> Engine:
+    """One pooled engine per URL for the whole process, and one more for bulk loads.
+
+    Only the bulk engine's MySQL connections allow `LOAD DATA LOCAL INFILE` (`local_infile`):
+    with it, a server can ask the client for any file it can read, so ordinary connections go
+    without."""
     try:
         parsed = make_url(url)
-    except ArgumentError:
+    except (ArgumentError, ValueError):  # ValueError: e.g. a port that is not a number
         raise MlopsError(f"MLOPS_DB_URL: not a database URL: {masked_url(url)}") from None
     options: dict[str, object] = {"pool_pre_ping": True}
     if parsed.get_backend_name() == "sqlite":
         if parsed.database:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         options["connect_args"] = {"timeout": 30}
-    else:
-        options["connect_args"] = {"connect_timeout": 5, "local_infile": True}
+    elif parsed.get_backend_name() in {"mysql", "mariadb"}:
+        options["connect_args"] = {"connect_timeout": 5, "local_infile": bulk}
         options["pool_recycle"] = 3600
+    else:
+        options["connect_args"] = {"connect_timeout": 5}
     try:
         engine = create_engine(parsed, **options)
     except NoSuchModuleError:
@@ -53,9 +59,10 @@ def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
 
 
 @contextmanager
-def connect(url: str, *, write: bool = False) -> Iterator[Connection]:
-    """A connection (a transaction when `write`) with unreachable-database errors made readable."""
-    engine = get_engine(url)
+def connect(url: str, *, write: bool = False, bulk: bool = False) -> Iterator[Connection]:
+    """A connection (a transaction when `write`) with unreachable-database errors made readable;
+    `bulk` for one that writes large frames (see `get_engine`)."""
+    engine = get_engine(url, bulk=bulk)
     try:
         with engine.begin() if write else engine.connect() as conn:
             yield conn
@@ -69,7 +76,10 @@ def connect(url: str, *, write: bool = False) -> Iterator[Connection]:
 
 def _is_unreachable(exc: DBAPIError) -> bool:
     code = getattr(exc.orig, "args", [None])[0]
-    return code in {2002, 2003, 2005, 2006, 2013, 1045, 1049} or "unable to open" in str(exc.orig)
+    message = str(exc.orig).lower()
+    return code in {2002, 2003, 2005, 2006, 2013, 1045, 1049} or any(
+        sign in message for sign in ("unable to open", "connection refused", "connection failed")
+    )
 
 
 def _first_line(error: object) -> str:

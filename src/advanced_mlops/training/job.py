@@ -68,7 +68,7 @@ def build_snapshot(settings: Settings, base_date: date) -> pd.DataFrame:
     Its own step so that a DAG can fail at the contract before any training starts.
     """
     require_current_schema(settings.store.url)
-    with connect(settings.store.url, write=True) as conn:
+    with connect(settings.store.url, write=True, bulk=True) as conn:
         snapshot = snapshot_at(conn, base_date, settings.training.train_window_days)
         if snapshot.empty:
             raise MlopsError(
