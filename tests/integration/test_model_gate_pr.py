@@ -88,7 +88,7 @@ def test_a_neutral_change_passes_and_a_degrading_one_fails(repo: Path) -> None:
     degrading = commit(repo, "a bug in the model's input preparation")
 
     code, summary, output = model_gate(repo, base)
-    assert code == 1, output
+    assert code == 2, output  # make exits 2 when a recipe fails
     assert "❌ REFUSED" in summary.splitlines()[0]
     assert f"| figure | pull request {degrading[:12]} | base {base[:12]} |" in summary
     assert "| macro_f1_vs_champion |" in summary
