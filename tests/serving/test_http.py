@@ -138,7 +138,7 @@ def test_loadtest_runs_headless_and_writes_reports(
 
     outcome = run(
         monkeypatch, capsys, stack.env,
-        "loadtest", "--users", "4", "--duration", "3", "--host", server.url, "--wait", "0-0.2",
+        "loadtest", "--users", "4", "--duration", "8", "--host", server.url, "--wait", "0-0.2",
     )  # fmt: skip
     assert outcome.code == 0, outcome.err
     report_dir = Path(outcome.out.split("reports:")[1].split()[0])

@@ -55,7 +55,10 @@ def run_loadtest(
         rows = [{c: _short(row.get(c, "")) for c in COLUMNS} for row in csv.DictReader(handle)]
     total = next((r for r in rows if r["Name"] == "Aggregated"), rows[-1])
     if int(total["Request Count"] or 0) == 0:
-        raise MlopsError(f"no request completed against {host} in {duration} s; is it serving?")
+        said = (done.stderr or done.stdout).strip()[-300:]
+        raise MlopsError(
+            f"no request completed against {host} in {duration} s; is it serving? locust: {said}"
+        )
     return LoadtestResult(out, rows, COLUMNS, int(total["Failure Count"] or 0))
 
 
