@@ -145,7 +145,6 @@ def test_journal_disk_full_refuses_with_503_then_recovers(
         assert all(r.headers["Retry-After"].isdigit() for r in refused)
         assert "log record cannot be kept" in refused[0].json()["error"]
         assert wait_for(lambda: not ready(faulty), timeout=10)
-        assert metric(faulty, "prediction_refusals_total") >= 10
     finally:
         filler.unlink()
     assert wait_for(lambda: ready(faulty), timeout=30)  # by itself, without traffic
