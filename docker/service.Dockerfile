@@ -80,7 +80,7 @@ RUN groupadd --system --gid "${APP_UID}" mlops \
 COPY --from=dependencies /opt/venv /opt/venv
 COPY --from=project /opt/project/ /
 # MLOPS_HOME holds the prediction journal (and artifacts of file-based stores): mount a volume
-# there so that rows spooled while the database was down survive a restart.
+# there so that rows journaled while the database was down survive a restart.
 ENV PATH=/opt/venv/bin:${PATH} \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
