@@ -75,7 +75,8 @@ def test_the_challenger_alias_moves_only_when_it_should(
         code, out, err = mlops(*argv, **extra)
         assert code == 2, (argv, out, err)
         assert message in err, err
-        assert err.startswith("error: ") and len(err.splitlines()) == 1
+        assert err.startswith("error: ")
+        assert len(err.splitlines()) == 1
         assert (history(), aliases()) == (before, moved)
 
     assert mlops("db", "upgrade")[0] == 0
@@ -146,7 +147,8 @@ def test_the_challenger_alias_moves_only_when_it_should(
     assert aliases() == {"champion": "1"}
     assert history()[-1] == ("retire", v3, False)
     code, out, _ = mlops("history")
-    assert "retire" in out and "worse on live labels" in out
+    assert "retire" in out
+    assert "worse on live labels" in out
 
     # Promoting the challenger makes it answer: it leaves the challenger alias.
     assert mlops("shadow", "--version", v2)[0] == 0
