@@ -20,7 +20,7 @@ from sqlalchemy.engine import make_url
 from advanced_mlops.data.generator import Generator
 from advanced_mlops.data.ingest import ingest_days
 from advanced_mlops.registry.promotion import promote
-from advanced_mlops.serving.service_runner import command, descendants
+from advanced_mlops.serving.service_runner import command, descendants, environment
 from advanced_mlops.settings import Settings
 from advanced_mlops.store.engine import upgrade
 from advanced_mlops.training.job import train
@@ -83,7 +83,7 @@ class Server:
         self._log = log.open("a")
         self.process = subprocess.Popen(
             command("127.0.0.1", self.port),
-            env={**env, "MLOPS_HOME": str(self.home)},
+            env=environment({**env, "MLOPS_HOME": str(self.home)}, self.port),
             stdout=self._log,
             stderr=subprocess.STDOUT,
         )
