@@ -14,6 +14,7 @@ from advanced_mlops.settings import Settings, masked_url
 
 CHAMPION = "champion"
 PREVIOUS_CHAMPION = "previous_champion"
+CHALLENGER = "challenger"  # a version scored in shadow beside the champion, never answering
 
 
 def _quiet() -> None:
@@ -150,6 +151,16 @@ def load_model(settings: Settings, version: str) -> Any:
     client(settings)
     with answering(settings):
         return _load(settings.store.tracking_uri, settings.store.model_name, version)
+
+
+def signature(settings: Settings, version: str) -> dict[str, Any] | None:
+    """The input/output signature logged with a version's model, or None when it has none."""
+    from mlflow.models import get_model_info
+
+    client(settings)
+    with answering(settings):
+        found = get_model_info(f"models:/{settings.store.model_name}/{version}").signature
+    return None if found is None else dict(found.to_dict())
 
 
 def register_version(settings: Settings, model_uri: str, run_id: str, model_id: str) -> str:

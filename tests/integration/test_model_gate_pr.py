@@ -51,7 +51,15 @@ def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def model_gate(repo: Path, base: str) -> tuple[int, str, str]:
     """`make model-gate` there; (exit code, the summary it wrote, its output)."""
-    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "GITHUB_STEP_SUMMARY")}
+    # The copy is another project: its files must not join this suite's coverage (under
+    # coverage's subprocess patch they would, at their temporary paths, as unmeasured code).
+    left_out = (
+        "VIRTUAL_ENV",
+        "GITHUB_STEP_SUMMARY",
+        "COVERAGE_PROCESS_CONFIG",
+        "COVERAGE_PROCESS_START",
+    )
+    env = {k: v for k, v in os.environ.items() if k not in left_out}
     done = subprocess.run(
         ["make", "model-gate", f"BASE_REF={base}", *SMALL],
         cwd=repo,

@@ -219,6 +219,34 @@ def promote(
 
 
 @app.command()
+def shadow(
+    version: Annotated[
+        str | None, typer.Option("--version", help="Version to score in shadow.")
+    ] = None,
+    clear: Annotated[
+        bool, typer.Option("--clear", help="Retire the challenger (recorded).")
+    ] = False,
+    reason: Annotated[str, typer.Option("--reason", help="Why; kept in the history.")] = "",
+    force: Annotated[
+        bool, typer.Option("--force", help="Shadow a version that failed a floor (recorded).")
+    ] = False,
+) -> None:
+    """Move alias `challenger`: the version the service scores beside the champion, unanswered."""
+    from advanced_mlops.registry import shadow as challenger
+
+    if (version is None) == (not clear):
+        raise MlopsError("give either --version V or --clear")
+    settings = load_settings()
+    if version is None:
+        retired = challenger.clear(settings, reason or "cleared by hand")
+        render.console.print(f"challenger v{retired} of {settings.store.model_name} retired")
+        return
+    replaced = challenger.shadow(settings, version, force, reason)
+    was = f" (was v{replaced})" if replaced else ""
+    render.console.print(f"challenger of {settings.store.model_name} is now v{version}{was}")
+
+
+@app.command()
 def rollback(
     reason: Annotated[str, typer.Option("--reason", help="Why; kept in the history.")] = (
         "manual rollback"
@@ -249,7 +277,7 @@ def card(
 
 @app.command()
 def history() -> None:
-    """Every gate verdict, promotion and rollback, oldest first."""
+    """Every gate verdict and alias move (promote, rollback, shadow, retire), oldest first."""
     from advanced_mlops.registry.promotion import history as read_history
 
     records = read_history(load_settings())

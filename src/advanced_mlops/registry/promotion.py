@@ -19,7 +19,12 @@ from advanced_mlops.errors import MlopsError
 from advanced_mlops.inference import predict_proba, predict_records, to_model_frame
 from advanced_mlops.registry.comparison import Comparison
 from advanced_mlops.registry.judge import Judgement, judge
-from advanced_mlops.registry.rules import GateCheck, champion_lineage, unseen_holdout_problem
+from advanced_mlops.registry.rules import (
+    COMPARISON_CHECK,
+    GateCheck,
+    champion_lineage,
+    unseen_holdout_problem,
+)
 from advanced_mlops.settings import Settings
 from advanced_mlops.store import repository
 from advanced_mlops.store.engine import connect, require_current_schema
@@ -71,6 +76,12 @@ class GateResult:
     def verdict(self) -> str:
         """One line that says why: the failed rules with their figures, or that all passed."""
         return self.judgement.verdict
+
+    @property
+    def floors_passed(self) -> bool:
+        """Every absolute rule passed (only the comparison with the champion may have failed):
+        such a version may still go to shadow, to be judged on live outcomes."""
+        return all(c.passed for c in self.checks if c.name != COMPARISON_CHECK)
 
 
 def newest_holdout(settings: Settings, base_date: date | None) -> tuple[date, pd.DataFrame]:
@@ -138,6 +149,7 @@ def _record_verdict(settings: Settings, result: GateResult) -> None:
         result.version,
         {
             "gate.passed": str(result.passed).lower(),
+            "gate.floors_passed": str(result.floors_passed).lower(),
             "gate.at": datetime.now().isoformat(timespec="seconds"),
             "gate.base_date": result.base_date.isoformat(),
             "gate.holdout_rows": result.holdout_rows,
@@ -210,6 +222,8 @@ def promote(settings: Settings, version: str, reason: str, force: bool = False) 
         # Inside the transaction: if MLflow fails, the history does not claim a promotion.
         mlflow_io.set_alias(settings, mlflow_io.PREVIOUS_CHAMPION, current)
         mlflow_io.set_alias(settings, mlflow_io.CHAMPION, version)
+        if mlflow_io.alias_version(settings, mlflow_io.CHALLENGER) == version:
+            mlflow_io.set_alias(settings, mlflow_io.CHALLENGER, None)  # it answers now
     return current
 
 

@@ -9,6 +9,8 @@ from advanced_mlops import schema
 from advanced_mlops.registry.comparison import Comparison
 from advanced_mlops.settings import GateSettings
 
+COMPARISON_CHECK = "macro_f1_vs_champion"  # the only relative rule; every other one is a floor
+
 
 @dataclass(frozen=True)
 class GateCheck:
@@ -36,7 +38,7 @@ def evaluate_gate(
     if comparison is not None:
         checks.append(
             GateCheck(
-                "macro_f1_vs_champion",
+                COMPARISON_CHECK,
                 comparison.lower,
                 -comparison.margin,
                 comparison.passed,

@@ -1,0 +1,109 @@
+"""`mlops shadow`: the `challenger` alias, a version scored beside the champion on live traffic.
+
+A holdout is small and a week old by the time a model is gated; a challenger in shadow is judged
+on the labels that arrive later instead (monitoring/shadow.py). It never answers a request, but it
+must be able to score every record the champion scores, so its features and signature must be the
+champion's. Every move of the alias is recorded in the promotion history, like the champion's.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from advanced_mlops import mlflow_io
+from advanced_mlops.errors import MlopsError
+from advanced_mlops.settings import Settings
+from advanced_mlops.store import repository
+from advanced_mlops.store.engine import connect, require_current_schema
+
+SHADOW = "shadow"
+RETIRE = "retire"
+
+
+def floors_problem(tags: dict[str, str], version: str) -> str | None:
+    """Why `version` may not go to shadow without --force, or None. A version refused only on
+    the comparison with the champion may: live outcomes are what shadow is there to judge."""
+    if "gate.passed" not in tags:
+        return f"--version {version}: has not been through the gate; run `mlops gate` first"
+    floors = tags.get("gate.floors_passed", tags["gate.passed"])
+    if floors != "true":
+        return f"--version {version}: failed a floor of the gate (see `mlops history`)"
+    return None
+
+
+def _features(settings: Settings, version: str) -> list[str]:
+    return list(mlflow_io.load_model(settings, version).feature_names_)
+
+
+def compatibility_problem(settings: Settings, version: str, champion: str) -> str | None:
+    """Why `version` cannot score the records the champion scores, or None."""
+    mine, theirs = _features(settings, version), _features(settings, champion)
+    if mine != theirs:
+        missing = sorted(set(theirs) - set(mine))
+        extra = sorted(set(mine) - set(theirs))
+        detail = f"missing {missing}, extra {extra}" if missing or extra else "in another order"
+        return f"--version {version}: its features differ from champion v{champion}'s ({detail})"
+    if mlflow_io.signature(settings, version) != mlflow_io.signature(settings, champion):
+        return f"--version {version}: its model signature differs from champion v{champion}'s"
+    return None
+
+
+def shadow(settings: Settings, version: str, force: bool = False, reason: str = "") -> str | None:
+    """Point alias `challenger` at `version`; returns the challenger it replaced."""
+    entry = mlflow_io.model_version(settings, version)
+    champion = mlflow_io.alias_version(settings, mlflow_io.CHAMPION)
+    if champion is None:
+        raise MlopsError("no champion: a challenger is judged against one; promote one first")
+    if champion == version:
+        raise MlopsError(f"--version {version}: already the champion")
+    current = mlflow_io.alias_version(settings, mlflow_io.CHALLENGER)
+    if current == version:
+        raise MlopsError(f"--version {version}: already the challenger")
+    tags = {str(k): str(v) for k, v in entry.tags.items()}
+    floors = floors_problem(tags, version)
+    if floors and not force:
+        raise MlopsError(f"{floors}, or shadow it with --force")
+    if problem := compatibility_problem(settings, version, champion):
+        raise MlopsError(problem)
+    _move(
+        settings,
+        {
+            "event": SHADOW,
+            "version": version,
+            "from_version": current,
+            "passed": tags.get("gate.passed") == "true",
+            "forced": floors is not None,
+            "reason": reason or f"shadow beside champion v{champion}",
+            "details": {"champion": champion},
+        },
+        version,
+    )
+    return current
+
+
+def clear(
+    settings: Settings, reason: str = "retired", details: dict[str, Any] | None = None
+) -> str:
+    """Remove alias `challenger`; returns the version retired."""
+    current = mlflow_io.alias_version(settings, mlflow_io.CHALLENGER)
+    if current is None:
+        raise MlopsError("no challenger to clear: alias 'challenger' is not set")
+    event = {
+        "event": RETIRE,
+        "version": current,
+        "from_version": current,
+        "passed": None,
+        "forced": False,
+        "reason": reason,
+        "details": details,
+    }
+    _move(settings, event, None)
+    return current
+
+
+def _move(settings: Settings, event: dict[str, Any], version: str | None) -> None:
+    require_current_schema(settings.store.url)
+    with connect(settings.store.url, write=True) as conn:
+        repository.record_event(conn, {"model_name": settings.store.model_name, **event})
+        # Inside the transaction: if MLflow fails, the history does not claim the move.
+        mlflow_io.set_alias(settings, mlflow_io.CHALLENGER, version)
