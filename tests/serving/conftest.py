@@ -7,7 +7,9 @@ import contextlib
 import os
 import signal
 import subprocess
+import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -20,7 +22,8 @@ from sqlalchemy.engine import make_url
 from advanced_mlops.data.generator import Generator
 from advanced_mlops.data.ingest import ingest_days
 from advanced_mlops.registry.promotion import promote
-from advanced_mlops.serving.service_runner import command, descendants
+from advanced_mlops.serving.sample_requests import sample_requests
+from advanced_mlops.serving.service_runner import command, descendants, environment
 from advanced_mlops.settings import Settings
 from advanced_mlops.store.engine import upgrade
 from advanced_mlops.training.job import train
@@ -83,7 +86,7 @@ class Server:
         self._log = log.open("a")
         self.process = subprocess.Popen(
             command("127.0.0.1", self.port),
-            env={**env, "MLOPS_HOME": str(self.home)},
+            env=environment({**env, "MLOPS_HOME": str(self.home)}, self.port),
             stdout=self._log,
             stderr=subprocess.STDOUT,
         )
@@ -125,6 +128,55 @@ class Server:
             return self.process.wait(timeout=60)
         finally:
             self._log.close()
+
+
+class Traffic:
+    """`clients` threads posting /predict until stopped. Each keeps the ids answered 200 in the
+    order they were answered; statuses are counted, connection failures too (a killed server)."""
+
+    def __init__(self, server: Server, clients: int = 4, pause: float = 0.0) -> None:
+        self.url = f"{server.url}/predict"
+        self.pause = pause  # between one client's requests
+        self.answered_by: list[list[str]] = [[] for _ in range(clients)]
+        self.statuses: Counter[int] = Counter()
+        self.failures = 0
+        self._records = sample_requests(50)
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._threads = [threading.Thread(target=self._run, args=(i,)) for i in range(clients)]
+
+    @property
+    def answered(self) -> list[str]:
+        """Every id answered 200, all clients together."""
+        return [rid for ids in list(self.answered_by) for rid in list(ids)]
+
+    def __enter__(self) -> Traffic:
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join()
+
+    def _run(self, index: int) -> None:
+        with httpx.Client(timeout=15) as client:
+            i = index
+            while not self._stop.is_set():
+                try:
+                    response = client.post(self.url, json=self._records[i % len(self._records)])
+                except httpx.HTTPError:
+                    with self._lock:
+                        self.failures += 1
+                    time.sleep(0.01)
+                    continue
+                with self._lock:
+                    self.statuses[response.status_code] += 1
+                if response.status_code == 200:
+                    self.answered_by[index].append(response.json()["request_id"])
+                i += 1
+                self._stop.wait(self.pause)
 
 
 def listening(port: int) -> bool:

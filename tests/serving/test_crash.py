@@ -5,53 +5,13 @@ from __future__ import annotations
 
 import os
 import signal
-import threading
-import time
 from pathlib import Path
 
 import httpx
 
-from advanced_mlops.serving.sample_requests import sample_requests as records
 from advanced_mlops.serving.service_runner import descendants
-from tests.serving.conftest import Server, Stack, listening
+from tests.serving.conftest import Server, Stack, Traffic, listening
 from tests.serving.test_resilience import logged, wait_for
-
-RECORDS = records(50)
-
-
-class Traffic:
-    """`clients` threads posting /predict until stopped; keeps the ids answered 200."""
-
-    def __init__(self, server: Server, clients: int = 16) -> None:
-        self.url = f"{server.url}/predict"
-        self.answered: list[str] = []
-        self.failures = 0
-        self._stop = threading.Event()
-        self._threads = [threading.Thread(target=self._client, args=(i,)) for i in range(clients)]
-
-    def __enter__(self) -> Traffic:
-        for thread in self._threads:
-            thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._stop.set()
-        for thread in self._threads:
-            thread.join()
-
-    def _client(self, offset: int) -> None:
-        with httpx.Client(timeout=10) as client:
-            i = offset
-            while not self._stop.is_set():
-                try:
-                    response = client.post(self.url, json=RECORDS[i % len(RECORDS)])
-                except httpx.HTTPError:
-                    self.failures += 1
-                    time.sleep(0.01)
-                    continue
-                if response.status_code == 200:
-                    self.answered.append(response.json()["request_id"])
-                i += 1
 
 
 def test_sigkill_of_the_whole_tree_under_load_loses_no_answered_prediction(
@@ -62,7 +22,7 @@ def test_sigkill_of_the_whole_tree_under_load_loses_no_answered_prediction(
     server = Server(env, tmp_path / "service.log")
     tree = server.tree()
     assert len(tree) >= 3  # the arbiter and its two workers
-    with Traffic(server) as traffic:
+    with Traffic(server, clients=16) as traffic:
         assert wait_for(lambda: len(traffic.answered) >= 300, timeout=60)
         server.kill_tree()
         answered_before_kill = list(traffic.answered)

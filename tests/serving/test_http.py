@@ -14,6 +14,8 @@ import pytest
 from advanced_mlops import schema
 from advanced_mlops.serving.sample_requests import sample_requests as records
 from tests.serving.conftest import Server, Stack
+from tests.serving.test_resilience import metric as labelled
+from tests.serving.test_resilience import wait_for
 
 RECORD = records(1)[0]
 
@@ -77,6 +79,23 @@ def test_health_and_metrics(server: Server) -> None:
         time.sleep(0.2)
     assert "prediction_journal_fsyncs_total" in metrics
     assert "champion_swaps_total" in metrics
+
+
+def test_another_service_starting_leaves_this_ones_metrics(
+    server: Server, stack: Stack, tmp_path: Path
+) -> None:
+    # BentoML empties its metrics folder when a server starts: a second service sharing it made
+    # the first one's counters read 0 (the refusal counter of the disk-full test, in CI).
+    post(server, "/predict", RECORD)
+    rows = "prediction_log_rows_total"
+    assert wait_for(lambda: labelled(server, rows) > 0, timeout=15)
+    before = labelled(server, rows)
+    other = Server(stack.env, tmp_path / "other.log")
+    try:
+        assert labelled(other, rows) == 0
+        assert labelled(server, rows) >= before
+    finally:
+        other.stop()
 
 
 def with_field(**changes: Any) -> dict[str, Any]:
