@@ -134,6 +134,12 @@ class GateSettings(BaseSettings):
     )
     bootstrap_resamples: int = Field(2000, ge=100, description="Paired bootstrap resamples.")
     bootstrap_seed: int = Field(0, description="Seeds the bootstrap: the same verdict each time.")
+    training_policy: Literal["promote", "shadow"] = Field(
+        "promote",
+        alias="MLOPS_TRAINING_POLICY",
+        description="What the training DAG does with a model that passed the gate: promote it, "
+        "or put it in shadow first (also one refused only on the comparison with the champion).",
+    )
 
 
 class ServingSettings(BaseSettings):
@@ -211,6 +217,22 @@ class MonitoringSettings(BaseSettings):
         3, ge=1, description="Prediction days (newest with labels) live performance is judged on."
     )
     min_macro_f1: float = Field(0.60, ge=0, le=1, description="Live macro-F1 floor.")
+    shadow_min_labelled_rows: int = Field(
+        300,
+        ge=1,
+        description="Labelled live rows both champion and challenger scored before the challenger "
+        "may be promoted or retired on them.",
+    )
+    shadow_confidence: float = Field(
+        0.95,
+        gt=0.5,
+        lt=1.0,
+        description="One-sided confidence of the live comparison's bounds (the gate's margin, "
+        "resamples and seed): higher than the gate's, since it is looked at every day.",
+    )
+    shadow_max_days: int = Field(
+        21, ge=1, description="Days in shadow after which an undecided challenger is retired."
+    )
     cooldown_days: int = Field(7, ge=0, description="Days between two retrain triggers.")
     max_missing_increase: float = Field(
         0.2, ge=0, le=1, description="Missing share above the reference's that breaks a day."

@@ -62,3 +62,28 @@ def test_a_day_without_drift_or_labels_still_renders() -> None:
     page = _html(result(drift=[], quality=[], performance=None), [])
     assert "no labelled predictions" in page
     assert "p-value below\nalpha." in page
+
+
+def test_the_shadow_period_shows_each_days_live_figures() -> None:
+    from advanced_mlops.monitoring.shadow import ShadowVerdict
+    from advanced_mlops.registry.comparison import Comparison
+
+    def verdict(day: date, rows: int, lower: float, action: str) -> ShadowVerdict:
+        comparison = Comparison(0.031, lower, 0.06, 0.95, 0.025, rows)
+        return ShadowVerdict(day, "13", "12", date(2025, 3, 1), (day.day - 1) + 1, rows, 0.61,
+                             0.64, comparison, action, f"reason {HOSTILE}")  # type: ignore[arg-type]  # fmt: skip
+
+    today = verdict(date(2025, 3, 13), 412, 0.004, "promote")
+    earlier = verdict(date(2025, 3, 12), 301, -0.002, "wait")
+    past = [{"day": earlier.day, "details": {"shadow": earlier.as_dict()}},
+            {"day": date(2025, 3, 11), "details": {"shadow": {**earlier.as_dict(),
+                                                               "challenger": "9"}}}]  # fmt: skip
+    page = _html(result(shadow=today), [], past)
+    assert "Challenger v13 beside champion v12" in page
+    assert "<strong>promote</strong>" in page
+    assert "<td>2025-03-12</td><td>301</td>" in page
+    assert "<td>2025-03-13</td><td>412</td>" in page
+    assert "[+0.0040, +0.0600]" in page
+    assert "2025-03-11" not in page  # another challenger's shadow period
+    assert HOSTILE not in page
+    assert "no challenger" in _html(result(), [])

@@ -260,3 +260,41 @@ def labelled_confusion(
         .group_by(labels.c[schema.LABEL], prediction_log.c.prediction)
     )
     return {(str(t), str(p)): int(n) for t, p, n in conn.execute(query).all()}
+
+
+def shadow_pairs(
+    conn: Connection, champion: str, challenger: str, known_by: date
+) -> tuple[dict[tuple[str, str, str], int], date | None]:
+    """(true label, champion's class, challenger's class) -> rows, for every log row the champion
+    answered and the challenger scored in shadow whose label had arrived by `known_by`; and the
+    first day the challenger scored anything (when its shadow period began, in log time)."""
+    _, end = day_bounds(known_by)
+    shadowed = and_(
+        prediction_log.c.model_version == champion,
+        prediction_log.c.shadow_version == challenger,
+        prediction_log.c.created_at < end,
+    )
+    query = (
+        select(
+            labels.c[schema.LABEL],
+            prediction_log.c.prediction,
+            prediction_log.c.shadow_prediction,
+            func.count(),
+        )
+        .select_from(
+            prediction_log.join(
+                labels,
+                and_(
+                    labels.c.customer_id == prediction_log.c.customer_id,
+                    labels.c.label_date == func.date(prediction_log.c.created_at),
+                ),
+            )
+        )
+        .where(shadowed, labels.c.available_at <= known_by)
+        .group_by(
+            labels.c[schema.LABEL], prediction_log.c.prediction, prediction_log.c.shadow_prediction
+        )
+    )
+    cells = {(str(t), str(a), str(b)): int(n) for t, a, b, n in conn.execute(query).all()}
+    first = conn.execute(select(func.min(prediction_log.c.created_at)).where(shadowed)).scalar()
+    return cells, None if first is None else pd.Timestamp(first).date()

@@ -20,6 +20,7 @@ from advanced_mlops.monitoring.aggregate import (
     DayCounts,
     labelled_confusion,
     rows_per_version,
+    shadow_pairs,
     stream_day,
 )
 from advanced_mlops.monitoring.decision import (
@@ -36,6 +37,7 @@ from advanced_mlops.monitoring.performance import (
 from advanced_mlops.monitoring.quality import FeatureQuality
 from advanced_mlops.monitoring.report import log_report, write_report
 from advanced_mlops.monitoring.result import MonitoringResult
+from advanced_mlops.monitoring.shadow import ShadowVerdict, judge_shadow
 from advanced_mlops.settings import Settings
 from advanced_mlops.store import repository
 from advanced_mlops.store.engine import connect, require_current_schema
@@ -67,6 +69,7 @@ def monitor_day(settings: Settings, day: date, *, report: bool = True) -> Monito
     require_current_schema(settings.store.url)
     rules = settings.monitoring
     champion, reference, problem = champion_reference(settings)
+    challenger = mlflow_io.alias_version(settings, mlflow_io.CHALLENGER)
     known = mlflow_io.registered_versions(settings)
     look_back = day - timedelta(days=max(rules.drift_days, rules.cooldown_days) + 1)
     first, last = performance_window(
@@ -80,10 +83,21 @@ def monitor_day(settings: Settings, day: date, *, report: bool = True) -> Monito
             counts = stream_day(
                 conn, day, monitored, champion or "", reference, settings.monitoring.chunk_rows
             )
-        performance = None
+        performance = shadow = None
         if champion is not None:
             confusion = labelled_confusion(conn, first, last, day, champion)
             performance = from_confusion(confusion, first, last)
+        if champion is not None and challenger is not None:
+            cells, shadow_from = shadow_pairs(conn, champion, challenger, day)
+            shadow = judge_shadow(
+                cells,
+                champion=champion,
+                challenger=challenger,
+                first_day=shadow_from,
+                day=day,
+                gate=settings.gate,
+                rules=rules,
+            )
         history = [
             PastDecision(
                 row["day"],
@@ -129,6 +143,7 @@ def monitor_day(settings: Settings, day: date, *, report: bool = True) -> Monito
         performance=performance,
         decision=decide(evidence, history, rules),
         reference=reference,
+        shadow=shadow,
     )
     with connect(settings.store.url, write=True, bulk=True) as conn:
         repository.replace_monitoring_day(conn, day, metric_rows(result), decision_row(result))
@@ -195,7 +210,31 @@ def metric_rows(result: MonitoringResult) -> list[dict[str, Any]]:
             rows.append(_metric("live_macro_f1", "", perf.macro_f1, version, flagged=alarm))
             for name, value in perf.recall.items():
                 rows.append(_metric("live_recall", name, value, version))
+    if result.shadow is not None:
+        rows.extend(shadow_metric_rows(result.shadow))
     return [r for r in rows if not math.isnan(r["value"])]
+
+
+def shadow_metric_rows(verdict: ShadowVerdict) -> list[dict[str, Any]]:
+    """The day's live comparison, under the challenger's version (subject: the champion's)."""
+    figures: dict[str, float | None] = {
+        "shadow_rows": verdict.rows,
+        "shadow_days": verdict.days,
+        "shadow_macro_f1": verdict.challenger_macro_f1,
+        "shadow_champion_macro_f1": verdict.champion_macro_f1,
+    }
+    if (comparison := verdict.comparison) is not None:
+        figures |= {
+            "shadow_difference": comparison.difference,
+            "shadow_lower": comparison.lower,
+            "shadow_upper": comparison.upper,
+        }
+    decided = verdict.action != "wait"
+    return [
+        _metric(name, verdict.champion, value, verdict.challenger, flagged=decided)
+        for name, value in figures.items()
+        if value is not None
+    ]
 
 
 def _metric(
@@ -234,6 +273,7 @@ def decision_row(result: MonitoringResult) -> dict[str, Any]:
             "performance_window": [perf.first_day.isoformat(), perf.last_day.isoformat()]
             if perf
             else None,
+            "shadow": result.shadow.as_dict() if result.shadow else None,
         },
         "report_path": str(result.report_path) if result.report_path else None,
         "mlflow_run_id": result.run_id,

@@ -42,7 +42,7 @@ def write_report(result: MonitoringResult, past: list[dict[str, Any]], folder: P
         _history_plot(result, past, folder),
     ]
     path = folder / "report.html"
-    path.write_text(_html(result, [p for p in plots if p is not None]))
+    path.write_text(_html(result, [p for p in plots if p is not None], past))
     return path
 
 
@@ -241,5 +241,17 @@ def _template() -> jinja2.Template:
     return environment.get_template("report.html.j2")
 
 
-def _html(result: MonitoringResult, plots: list[Path]) -> str:
-    return _template().render(result=result, plots=plots)
+def _html(
+    result: MonitoringResult, plots: list[Path], past: list[dict[str, Any]] | None = None
+) -> str:
+    """`past` gives the earlier days of the challenger's shadow period (their stored figures)."""
+    shadow = result.shadow
+    earlier = [
+        found
+        for row in past or []
+        if row["day"] != result.day
+        and (found := (row.get("details") or {}).get("shadow"))
+        and shadow is not None
+        and found["challenger"] == shadow.challenger
+    ]
+    return _template().render(result=result, plots=plots, shadow_days=earlier)

@@ -11,6 +11,7 @@ from advanced_mlops.monitoring.decision import Decision
 from advanced_mlops.monitoring.drift import FeatureDrift
 from advanced_mlops.monitoring.performance import LivePerformance
 from advanced_mlops.monitoring.quality import FeatureQuality
+from advanced_mlops.monitoring.shadow import ShadowVerdict
 from advanced_mlops.training.reference import ReferenceProfile
 
 
@@ -26,6 +27,7 @@ class MonitoringResult:
     performance: LivePerformance | None
     decision: Decision
     reference: ReferenceProfile | None = None
+    shadow: ShadowVerdict | None = None  # the challenger on live labels, when there is one
     report_path: Path | None = None
     run_id: str | None = None
     report_problem: str | None = None  # why the report or its MLflow run is missing

@@ -165,6 +165,8 @@ def promote_model(version: str, day: str | None = None) -> str:
     from advanced_mlops.registry.promotion import StaleVerdictError, gate, promote
 
     settings = task_settings()
+    if settings.gate.training_policy == "shadow":
+        return to_shadow(version, "airflow: passed the gate (MLOPS_TRAINING_POLICY=shadow)")
     try:
         promote(settings, version, reason="airflow: passed the gate")
     except StaleVerdictError as exc:
@@ -176,11 +178,31 @@ def promote_model(version: str, day: str | None = None) -> str:
     return version
 
 
-def keep_champion(version: str, verdict: str) -> str:
-    """A refusal is not a failure: say which champion stays and why (in the log and the XCom)."""
-    from advanced_mlops import mlflow_io
+def to_shadow(version: str, reason: str) -> str:
+    """Make `version` the challenger (MLOPS_TRAINING_POLICY=shadow): monitoring judges it on
+    live labels and promotes or retires it (see `monitor`)."""
+    from advanced_mlops.registry.shadow import shadow
 
-    champion = mlflow_io.alias_version(task_settings(), mlflow_io.CHAMPION)
+    replaced = shadow(task_settings(), version, reason=reason)
+    line = f"challenger v{version} in shadow" + (f" (replaced v{replaced})" if replaced else "")
+    log.info("%s: %s", line, reason)
+    return line
+
+
+def keep_champion(version: str, verdict: str) -> str:
+    """A refusal is not a failure: say which champion stays and why (in the log and the XCom).
+    Under MLOPS_TRAINING_POLICY=shadow, a version refused only on the comparison with the
+    champion (every floor passed) goes to shadow: live labels may still prove it better."""
+    from advanced_mlops import mlflow_io
+    from advanced_mlops.registry.shadow import floors_problem
+
+    settings = task_settings()
+    if settings.gate.training_policy == "shadow" and verdict != ALREADY_CHAMPION:
+        entry = mlflow_io.model_version(settings, version)
+        tags = {str(k): str(v) for k, v in entry.tags.items()}
+        if floors_problem(tags, version) is None:
+            return to_shadow(version, f"airflow: refused on the comparison only ({verdict})")
+    champion = mlflow_io.alias_version(settings, mlflow_io.CHAMPION)
     line = f"kept champion v{champion}: challenger v{version} {verdict}"
     log.info(line)
     return line
@@ -193,11 +215,20 @@ def monitor(day: str | None) -> dict[str, Any]:
     """Monitor the logical date's predictions; the decision, its reasons and a run note."""
     from advanced_mlops.monitoring.job import monitor_day
 
-    result = monitor_day(task_settings(), logical_day(day))
+    settings = task_settings()
+    result = monitor_day(settings, logical_day(day))
     decision = result.decision
     for reason in decision.reasons:
         log.info("monitoring %s: %s", day, reason)
     note = f"monitoring of {day} ({decision.status}): " + "; ".join(decision.reasons)
+    if result.shadow is not None:
+        log.info("challenger v%s: %s", result.shadow.challenger, result.shadow.reason)
+        if result.shadow.action != "wait":
+            from advanced_mlops.registry.shadow import settle
+
+            line = settle(settings, result.shadow.action, result.shadow.reason,
+                          result.shadow.as_dict())  # fmt: skip
+            log.info(line)
     return {
         "day": day,
         "status": decision.status,

@@ -184,21 +184,39 @@ def _record_verdict(settings: Settings, result: GateResult) -> None:
         )
 
 
-def promote(settings: Settings, version: str, reason: str, force: bool = False) -> str | None:
-    """Make `version` the champion; returns the version it replaced."""
+def promote(
+    settings: Settings,
+    version: str,
+    reason: str,
+    force: bool = False,
+    live: dict[str, Any] | None = None,
+) -> str | None:
+    """Make `version` the champion; returns the version it replaced.
+
+    `live` is the evidence of a challenger judged on live outcomes (monitoring/shadow.py): it
+    stands in for the offline verdict, and only for the version that is still the challenger."""
     entry = mlflow_io.model_version(settings, version)
     current = mlflow_io.alias_version(settings, mlflow_io.CHAMPION)
     if current == version:
         raise MlopsError(f"--version {version}: already the champion")
     passed = entry.tags.get("gate.passed") == "true"
-    if not passed and not force:
+    if live is not None:
+        if mlflow_io.alias_version(settings, mlflow_io.CHALLENGER) != version:
+            raise StaleVerdictError(f"--version {version}: no longer the challenger")
+        if live.get("champion") != current:
+            raise StaleVerdictError(
+                f"--version {version}: its live evidence was against v{live.get('champion')}, "
+                f"but the champion is now v{current}"
+            )
+        passed, force = True, False
+    elif not passed and not force:
         state = "was refused by" if "gate.passed" in entry.tags else "has not been through"
         raise MlopsError(
             f"--version {version}: {state} the gate; run `mlops gate --version {version}` "
             "or promote with --force"
         )
     judged_against = entry.tags.get("gate.champion")
-    if passed and not force and judged_against != (current or NO_CHAMPION):
+    if live is None and passed and not force and judged_against != (current or NO_CHAMPION):
         then = f"v{judged_against}" if judged_against != NO_CHAMPION else "no champion"
         now = f"v{current}" if current else "none"
         raise StaleVerdictError(
@@ -217,6 +235,7 @@ def promote(settings: Settings, version: str, reason: str, force: bool = False) 
                 "passed": passed,
                 "forced": force and not passed,
                 "reason": reason,
+                "details": {"live": live} if live is not None else None,
             },
         )
         # Inside the transaction: if MLflow fails, the history does not claim a promotion.

@@ -12,6 +12,7 @@ from typing import Any
 
 from advanced_mlops import mlflow_io
 from advanced_mlops.errors import MlopsError
+from advanced_mlops.registry.promotion import promote
 from advanced_mlops.settings import Settings
 from advanced_mlops.store import repository
 from advanced_mlops.store.engine import connect, require_current_schema
@@ -107,3 +108,19 @@ def _move(settings: Settings, event: dict[str, Any], version: str | None) -> Non
         repository.record_event(conn, {"model_name": settings.store.model_name, **event})
         # Inside the transaction: if MLflow fails, the history does not claim the move.
         mlflow_io.set_alias(settings, mlflow_io.CHALLENGER, version)
+
+
+def settle(settings: Settings, action: str, reason: str, evidence: dict[str, Any]) -> str:
+    """Carry out a live verdict on the challenger (`evidence` is monitoring's, with `challenger`
+    and `champion`): promote it through the one promote path, the live figures as the recorded
+    reason, or retire it. Returns one line saying what was done."""
+    version = str(evidence["challenger"])
+    if action == "promote":
+        replaced = promote(settings, version, f"live evidence: {reason}", live=evidence)
+        return f"challenger v{version} promoted (was v{replaced}): {reason}"
+    if action == "retire":
+        if mlflow_io.alias_version(settings, mlflow_io.CHALLENGER) != version:
+            raise MlopsError(f"--version {version}: no longer the challenger")
+        clear(settings, f"live evidence: {reason}", {"live": evidence})
+        return f"challenger v{version} retired: {reason}"
+    raise MlopsError(f"action {action!r}: neither promote nor retire")

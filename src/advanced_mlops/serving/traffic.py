@@ -1,6 +1,7 @@
 """Realistic traffic without the HTTP server: the champion scores a day's feature rows and the
 answers go to the prediction log exactly as the service writes them (same scoring function, same
-row, same writer). For the demo, the tests and trying monitoring out.
+row, same writer), with the challenger's shadow results when alias `challenger` is set. For the
+demo, the tests and trying monitoring out.
 
 Each row's request id is derived from (day, customer), so re-running a day replaces its rows.
 """
@@ -17,7 +18,7 @@ from advanced_mlops import mlflow_io
 from advanced_mlops.errors import MlopsError
 from advanced_mlops.inference import predict_records
 from advanced_mlops.serving.champion import champion_version
-from advanced_mlops.serving.log_writer import log_row, write_rows
+from advanced_mlops.serving.log_writer import log_row, shadow_row, write_rows
 from advanced_mlops.settings import Settings
 from advanced_mlops.store import repository
 from advanced_mlops.store.bulk import to_records
@@ -50,6 +51,8 @@ def log_traffic(settings: Settings, day: date) -> TrafficResult:
     records = day_records(settings, day)
     version = champion_version(settings)
     model = mlflow_io.load_model(settings, version)
+    challenger = mlflow_io.alias_version(settings, mlflow_io.CHALLENGER)
+    shadow_model = mlflow_io.load_model(settings, challenger) if challenger else None
     start = datetime.combine(day, datetime.min.time())
     step = timedelta(seconds=86_399 / max(len(records), 1))
     for offset in range(0, len(records), BATCH):
@@ -67,5 +70,11 @@ def log_traffic(settings: Settings, day: date) -> TrafficResult:
             )
             for i, (record, answer) in enumerate(zip(chunk, answers, strict=True))
         ]
+        if shadow_model is not None and challenger is not None:
+            shadows = predict_records(shadow_model, chunk)
+            rows += [
+                shadow_row(row["request_id"], answer, challenger)
+                for row, answer in zip(rows, shadows, strict=True)
+            ]
         write_rows(settings.store.url, rows, replace=True)
     return TrafficResult(day, len(records), version)
