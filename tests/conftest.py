@@ -87,6 +87,15 @@ def mariadb_database(server_url: str = MARIADB_SERVER) -> Iterator[str]:
         server.dispose()
 
 
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on (the OS picks it)."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 @pytest.fixture
 def mariadb_url() -> Iterator[str]:
     with mariadb_database() as url:

@@ -183,3 +183,36 @@ def test_the_gate_cannot_be_fooled(
     assert mlops("gate", "--version", v5)[0] == 0
     assert mlops("promote", "--version", v5)[0] == 0
     assert champion() == v5
+
+    # The training DAG's promote task meets the same stale verdict and judges again, through
+    # `promote_model` itself: a version that beats the new champion is promoted on its second
+    # verdict; one that does not is kept out, and the champion stays.
+    from advanced_mlops.orchestration.tasks import promote_model
+
+    v6 = register_around_the_cli(tracking, weak, lineage)  # v2's model again
+    assert mlops("promote", "--version", v2, "--force", "--reason", "test")[0] == 0
+    assert mlops("gate", "--version", v6)[0] == 0  # equal to the champion (v2): passes
+    assert mlops("gate", "--version", v5)[0] == 0  # better than v2: passes too
+    assert mlops("promote", "--version", v5)[0] == 0  # the champion moves to v5
+    with monkeypatch.context() as patch:
+        for key, value in env.items():
+            patch.setenv(key, value)
+        kept = promote_model(v6, BASE.isoformat())
+    assert kept.startswith(f"kept champion v{v5}: challenger v{v6}")
+    assert "worse than the champion beyond noise" in kept
+    assert champion() == v5
+    events = history()
+    assert events[-1] == ("gate", v6, False)  # the second verdict, against v5, recorded
+
+    v7 = register_around_the_cli(
+        tracking, mlflow.catboost.load_model(f"models:/{MODEL}/1"), lineage
+    )
+    assert mlops("promote", "--version", v2, "--force", "--reason", "test")[0] == 0
+    assert mlops("gate", "--version", v7)[0] == 0  # against v2
+    assert mlops("promote", "--version", v5)[0] == 0  # moved again, by hand: v7's verdict stale
+    with monkeypatch.context() as patch:
+        for key, value in env.items():
+            patch.setenv(key, value)
+        assert promote_model(v7, BASE.isoformat()) == v7
+    assert champion() == v7
+    assert history()[-2:] == [("gate", v7, True), ("promote", v7, True)]

@@ -41,7 +41,11 @@ def champion_version(settings: Settings) -> str:
 
 
 def load_champion(settings: Settings) -> Champion:
-    version = champion_version(settings)
+    return load_version(settings, champion_version(settings))
+
+
+def load_version(settings: Settings, version: str) -> Champion:
+    """A registered version with its model loaded: what a worker swaps in when an alias moves."""
     entry = mlflow_io.model_version(settings, version)
     trained = datetime.fromtimestamp(entry.creation_timestamp / 1000, tz=UTC)
     return Champion(

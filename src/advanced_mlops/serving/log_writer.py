@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from sqlalchemy import bindparam, update
 
 from advanced_mlops.serving.journal import Journal, Segment
 from advanced_mlops.store.bulk import insert_frame
@@ -27,7 +28,9 @@ from advanced_mlops.store.tables import prediction_log
 
 log = logging.getLogger(__name__)
 
-LOG_COLUMNS = [c.name for c in prediction_log.columns if c.name != "id"]
+SHADOW_OF = "shadow_of"  # the key that marks a journal record as a challenger's shadow result
+SHADOW_COLUMNS = [c.name for c in prediction_log.columns if c.name.startswith("shadow_")]
+LOG_COLUMNS = [c.name for c in prediction_log.columns if c.name not in {"id", *SHADOW_COLUMNS}]
 
 
 def log_row(
@@ -55,10 +58,40 @@ def log_row(
     }
 
 
+def shadow_row(request_id: str, answer: Mapping[str, Any], version: str) -> dict[str, Any]:
+    """The challenger's answer to a logged request, as its own journal record.
+
+    Why a record of its own rather than a field of the log row: the row must be durable before
+    the champion's answer leaves, and the challenger scores after that, so waiting for it would
+    delay the answer. Journalled after its row, it reaches the same or a later segment, and
+    segments are written in order: the UPDATE keyed on the request id always finds the row, and
+    repeating it (a replay) changes nothing."""
+    probabilities = answer["probabilities"]
+    return {
+        SHADOW_OF: request_id,
+        "shadow_version": version,
+        "shadow_prediction": answer["credit_score"],
+        "shadow_prob_poor": probabilities["Poor"],
+        "shadow_prob_standard": probabilities["Standard"],
+        "shadow_prob_good": probabilities["Good"],
+    }
+
+
 def write_rows(db_url: str, rows: list[dict[str, Any]], *, replace: bool = False) -> None:
-    """Insert log rows in one transaction; `replace` makes a replay idempotent."""
+    """Insert log rows, then apply shadow results, in one transaction; `replace` makes a replay
+    idempotent (a row's shadow columns are never in its insert, so it cannot erase them)."""
+    logged = [row for row in rows if SHADOW_OF not in row]
+    shadows = [row for row in rows if SHADOW_OF in row]
     with connect(db_url, write=True, bulk=True) as conn:
-        insert_frame(conn, prediction_log, pd.DataFrame(rows, columns=LOG_COLUMNS), replace=replace)
+        frame = pd.DataFrame(logged, columns=LOG_COLUMNS)
+        insert_frame(conn, prediction_log, frame, replace=replace)
+        if shadows:
+            conn.execute(
+                update(prediction_log)
+                .where(prediction_log.c.request_id == bindparam(SHADOW_OF))
+                .values({c: bindparam(c) for c in SHADOW_COLUMNS}),
+                shadows,
+            )
 
 
 class LogDrain:

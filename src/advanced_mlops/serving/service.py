@@ -6,7 +6,9 @@
 - an answer leaves only once its log row is fsync'd in the worker's write-ahead journal, which a
   writer thread drains to the database (journal.py, log_writer.py); past the journal's limits, or
   when the disk refuses, a prediction gets 503 + Retry-After instead of an unrecorded answer.
-- `"explain": true` adds reason codes (CatBoost's SHAP values) to the answer and its log row.
+- `"explain": true` adds reason codes (CatBoost's SHAP values) to the answer and its log row;
+- when alias `challenger` is set, it scores every answered record in shadow, after the answer,
+  and its class, probabilities and version join the log row (shadow.py).
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from advanced_mlops.serving.schemas import (
     Prediction,
     PredictRequest,
 )
+from advanced_mlops.serving.shadow import ChallengerWatcher, ShadowScorer
 from advanced_mlops.settings import load_settings
 from advanced_mlops.version import package_version
 
@@ -82,6 +85,12 @@ MODEL_CALL_RECORDS = bentoml.metrics.Histogram(
 MODEL_SWAPS = bentoml.metrics.Counter(
     name="champion_swaps", documentation="Times the served model changed without a restart."
 )
+SHADOW_RECORDS = bentoml.metrics.Counter(
+    name="shadow_records",
+    documentation="Answered records the challenger scored in shadow (scored), could not score "
+    "(failed), or skipped because shadow scoring was behind (dropped).",
+    labelnames=["outcome"],
+)
 
 
 # GET endpoints: BentoML APIs are POST-only, so /metadata is a FastAPI route on the same service.
@@ -107,6 +116,7 @@ class CreditScoreService:
             on_swap=lambda _: MODEL_SWAPS.inc(),
         )
         self.watcher.start()
+        self.challengers = ChallengerWatcher(self.settings, self.settings.serving.swap_poll_seconds)
         serving = self.settings.serving
         self.retry_after = str(max(1, math.ceil(serving.log_retry_seconds)))
         worker = bentoml.server_context.worker_index or 1
@@ -126,6 +136,13 @@ class CreditScoreService:
         )
         self._fsyncs_seen = 0
         self.batcher = AdaptiveBatcher(self._score, max_batch_size=128)
+        self.shadow = ShadowScorer(
+            lambda: self.challengers.current,
+            self._emit_shadow,
+            on_scored=lambda outcome, n: SHADOW_RECORDS.labels(outcome=outcome).inc(n),
+        )
+        self.shadow.start()
+        self.challengers.start()
         # Everything loaded so far lives as long as the worker: keep it out of the cyclic GC,
         # whose full passes over ~1M start-up objects otherwise stall requests for ~0.3 s.
         gc.collect()
@@ -135,6 +152,8 @@ class CreditScoreService:
     def flush_log(self) -> None:
         """Graceful shutdown: the journal is sealed and, if the database lets us, drained."""
         self.watcher.stop()
+        self.challengers.stop()
+        self.shadow.close()
         self.journal.close()
         self.drain.close()
 
@@ -183,6 +202,8 @@ class CreditScoreService:
             await self._log([row])
         except JournalRefusedError as exc:
             return self._refusal(exc)
+        if self.challengers.current is not None:
+            self.shadow.submit([(prediction.request_id, body)])
         return prediction
 
     @bentoml.api(route="/predict_batch", output_spec=BatchPrediction)
@@ -202,6 +223,10 @@ class CreditScoreService:
             await self._log([row for _, row in answers])
         except JournalRefusedError as exc:
             return self._refusal(exc)
+        if self.challengers.current is not None:
+            self.shadow.submit(
+                [(p.request_id, r) for r, (p, _) in zip(inputs, answers, strict=True)]
+            )
         return BatchPrediction(predictions=[prediction for prediction, _ in answers])
 
     @http.get("/metadata")
@@ -225,6 +250,14 @@ class CreditScoreService:
         durable = self.journal.append(rows)
         if mode == "durable":
             await asyncio.wrap_future(durable)
+
+    def _emit_shadow(self, rows: list[dict[str, Any]]) -> None:
+        """Shadow results go the way of log rows: journalled after their row (never awaited),
+        or straight to the database in `sync` mode. A full journal drops them: answers first."""
+        if self.settings.serving.log_mode == "sync":
+            write_rows(self.settings.store.url, rows)
+            return
+        self.journal.append(rows)
 
     def _refusal(self, exc: JournalRefusedError) -> JSONResponse:
         REFUSALS.inc()

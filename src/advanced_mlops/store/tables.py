@@ -114,6 +114,12 @@ prediction_log = Table(
     Column("latency_ms", Double, nullable=False),
     Column("created_at", PRECISE_TIME, nullable=False, index=True),
     Column("reasons", JSON, nullable=True),  # reason codes, when the request asked for them
+    # The challenger's answer to the same record, scored in shadow after the champion's left.
+    Column("shadow_version", String(16), nullable=True),
+    Column("shadow_prediction", String(16), nullable=True),
+    Column("shadow_prob_poor", Double, nullable=True),
+    Column("shadow_prob_standard", Double, nullable=True),
+    Column("shadow_prob_good", Double, nullable=True),
 )
 
 promotion_history = Table(

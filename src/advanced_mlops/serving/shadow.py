@@ -1,0 +1,147 @@
+"""Shadow scoring: the challenger scores what the champion answered, after the answer has left.
+
+The request path only hands (request id, record) pairs to a bounded queue, and only when there is
+a challenger: with none, the cost is one attribute read. A thread of its own scores the queue in
+batches with the challenger and hands each result to `emit` (the journal, see
+log_writer.shadow_row). A challenger that raises, is slow or is behind never fails or delays an
+answer: failures are counted and logged once per change, records that find the queue full are
+dropped and counted.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from advanced_mlops import mlflow_io
+from advanced_mlops.inference import predict_records
+from advanced_mlops.serving.champion import Champion, load_version
+from advanced_mlops.serving.log_writer import shadow_row
+from advanced_mlops.settings import Settings
+
+log = logging.getLogger(__name__)
+
+Job = tuple[str, dict[str, Any]]  # (request id, record)
+
+
+class ChallengerWatcher:
+    """Follows alias `challenger` as ChampionWatcher follows the champion: the new model is
+    loaded before the reference changes; None while the alias is not set."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        interval_seconds: float,
+        on_swap: Callable[[Champion | None], None] = lambda _: None,
+    ) -> None:
+        self.settings = settings
+        self.interval = interval_seconds
+        self.on_swap = on_swap
+        self.current: Champion | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="challenger-watcher", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def refresh(self) -> bool:
+        """Follow the registry's challenger if it moved; True when it did."""
+        version = mlflow_io.alias_version(self.settings, mlflow_io.CHALLENGER)
+        if version == (self.current.version if self.current else None):
+            return False
+        fresh = None if version is None else load_version(self.settings, version)
+        log.info("challenger moved to %s", f"v{version}" if version else "none")
+        self.current = fresh
+        self.on_swap(fresh)
+        return True
+
+    def _run(self) -> None:
+        while True:
+            try:
+                self.refresh()
+            except Exception:  # the registry may be briefly unreachable; keep what we have
+                log.warning("could not check the challenger alias", exc_info=True)
+            if self._stop.wait(self.interval):
+                return
+
+
+class ShadowScorer:
+    """Scores submitted records with `challenger()` in a thread and emits the shadow rows."""
+
+    def __init__(
+        self,
+        challenger: Callable[[], Champion | None],
+        emit: Callable[[list[dict[str, Any]]], None],
+        *,
+        max_queued: int = 10_000,
+        max_batch: int = 128,
+        on_scored: Callable[[str, int], None] = lambda _outcome, _n: None,
+    ) -> None:
+        self.challenger = challenger
+        self.emit = emit
+        self.max_batch = max_batch
+        self.on_scored = on_scored  # ("scored" | "failed" | "dropped", records)
+        self.failure: str | None = None
+        self._queue: queue.Queue[list[Job] | None] = queue.Queue(max(1, max_queued // 8))
+        self._thread = threading.Thread(target=self._run, name="shadow-scorer", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def close(self, timeout: float = 5.0) -> None:
+        try:
+            self._queue.put(None, timeout=timeout)
+        except queue.Full:
+            return
+        self._thread.join(timeout)
+
+    def submit(self, jobs: list[Job]) -> None:
+        """From the request path: never blocks."""
+        try:
+            self._queue.put_nowait(jobs)
+        except queue.Full:
+            self.on_scored("dropped", len(jobs))
+
+    def _run(self) -> None:
+        while (jobs := self._queue.get()) is not None:
+            while len(jobs) < self.max_batch:  # what queued meanwhile joins the model call
+                try:
+                    more = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    self._score(jobs)
+                    return
+                jobs.extend(more)
+            self._score(jobs)
+
+    def _score(self, jobs: list[Job]) -> None:
+        challenger = self.challenger()
+        if challenger is None:  # cleared while these waited
+            return
+        try:
+            answers = predict_records(challenger.model, [record for _, record in jobs])
+            self.emit(
+                [
+                    shadow_row(request_id, answer, challenger.version)
+                    for (request_id, _), answer in zip(jobs, answers, strict=True)
+                ]
+            )
+        except Exception as exc:  # anything: the thread must outlive it
+            self.on_scored("failed", len(jobs))
+            failure = f"{challenger.version} {type(exc).__name__}"  # the message names rows
+            if failure != self.failure:
+                detail = str(exc).splitlines()[0][:200] if str(exc) else ""
+                log.error("shadow scoring with v%s failed (%s: %s); logged once, counted in "
+                          "shadow_records_total", challenger.version, type(exc).__name__,
+                          detail)  # fmt: skip
+                self.failure = failure
+            return
+        self.failure = None
+        self.on_scored("scored", len(jobs))
