@@ -108,7 +108,12 @@ def main() -> None:
 
     champion_seed = 42
     champion_model = fit(split.train, split.valid, PARAMS, TrainingSettings(seed=champion_seed))
-    ranked = feature_importances(champion_model.model)["feature"].tolist()
+    # Text features stay: CatBoost cannot fit a text column with no value at all.
+    ranked = [
+        f
+        for f in feature_importances(champion_model.model)["feature"]
+        if f not in schema.TEXT_FEATURES
+    ]
     predictions: dict[str, tuple[str, np.ndarray]] = {
         "champion": ("-", predict_proba(champion_model.model, to_model_frame(pool)).argmax(1))
     }

@@ -37,7 +37,7 @@ GITHUB_ONLY = {
     # artifacts exist only there.
     "aquasecurity/trivy-action": "scan",
     "github/codeql-action/upload-sarif": "scan",
-    "actions/upload-artifact": "scan",
+    "actions/upload-artifact": "artifacts",
     # The registry, its login and the attestation's signature.
     "docker/login-action": "push",
     "docker/metadata-action": "push",

@@ -83,6 +83,12 @@ def test_a_neutral_change_passes_and_a_degrading_one_fails(repo: Path) -> None:
     assert "### Model gate: pull request vs its base: ✅ PASSED" in summary
     assert f"| figure | pull request {neutral[:12]} | base {base[:12]} |" in summary
     assert "Paired difference (pull request - base): +0.0000" in summary
+    # Both versions' model cards, folded into the comment, and as files for the artifact.
+    for side, commit_id in (("pull request", neutral), ("base", base)):
+        assert f"<details><summary>{side} {commit_id[:12]}: model card</summary>" in summary
+    assert summary.count("#### Model card: credit_score_classifier v1") == 2
+    cards = sorted((repo / ".mlops" / "ci" / "model-gate").glob("*/model_card.md"))
+    assert [card.parent.name for card in cards] == ["base", "pr"]
 
     inference = repo / "src" / "advanced_mlops" / "inference.py"
     source = inference.read_text()

@@ -41,6 +41,7 @@ class Side:
     latency_ms: float
     proba: np.ndarray
     missing: int  # holdout records this side gave no prediction for
+    card: Path | None = None  # its model's card (a base older than the cards has none)
 
 
 @dataclass(frozen=True)
@@ -136,7 +137,8 @@ def read_side(name: str, commit: str, path: Path, keys: pd.DataFrame) -> Side:
     joined = keys.merge(pd.concat([frame, proba], axis=1), on=["customer_id", "date"], how="left")
     missing = int(joined[list(schema.CLASSES)].isna().any(axis=1).sum())
     filled = joined[list(schema.CLASSES)].fillna(1 / len(schema.CLASSES)).to_numpy()
-    return Side(name, commit, float(answer["latency_p95_ms"]), filled, missing)
+    card = path.parent / answer["card"] if "card" in answer else None
+    return Side(name, commit, float(answer["latency_p95_ms"]), filled, missing, card)
 
 
 def pr_gate(

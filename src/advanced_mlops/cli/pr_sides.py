@@ -23,6 +23,7 @@ from advanced_mlops.errors import MlopsError
 from advanced_mlops.settings import Settings
 
 KEY = ["customer_id", "date"]
+CARD = "model_card.md"  # next to the predictions: the card of the version that made them
 
 
 @dataclass(frozen=True)
@@ -83,12 +84,14 @@ def read_sample(folder: Path) -> Sample:
 def train_and_predict(settings: Settings, folder: Path, out: Path) -> dict[str, Any]:
     """This commit's pipeline on the sample: ingest the training days into this side's own
     stores, train at the last one, then predict every holdout record through the inference path
-    the service uses. Writes `out` (JSON) and returns it."""
+    the service uses. Writes `out` (JSON) and the version's model card beside it; returns `out`'s
+    content."""
     from advanced_mlops import mlflow_io
     from advanced_mlops.data.cleaning import clean_batch
     from advanced_mlops.data.ingest import ingest_days
     from advanced_mlops.data.sources import CsvSource
     from advanced_mlops.inference import predict_proba, to_model_frame
+    from advanced_mlops.registry.card import model_card
     from advanced_mlops.registry.promotion import single_row_latency_ms
     from advanced_mlops.store.engine import upgrade
     from advanced_mlops.training.job import train
@@ -113,7 +116,9 @@ def train_and_predict(settings: Settings, folder: Path, out: Path) -> dict[str, 
         "latency_p95_ms": single_row_latency_ms(model, rows),
         "keys": rows[KEY].astype(str).values.tolist(),
         "proba": np.round(proba, 6).tolist(),
+        "card": CARD,
     }
     out.parent.mkdir(parents=True, exist_ok=True)
+    (out.parent / CARD).write_text(model_card(settings, result.version))
     out.write_text(json.dumps(answer))
     return answer

@@ -16,7 +16,7 @@ import typer
 from advanced_mlops.errors import MlopsError
 
 if TYPE_CHECKING:
-    from advanced_mlops.cli.pr_check import PrVerdict
+    from advanced_mlops.cli.pr_check import PrVerdict, Side
     from advanced_mlops.contracts.validate import ContractReport
     from advanced_mlops.data.ingest import IngestResult
     from advanced_mlops.registry.promotion import GateResult
@@ -133,7 +133,22 @@ def pr_markdown(verdict: PrVerdict) -> str:
         f"Both pipelines ran on the same generated sample; judged on the same {verdict.rows} raw "
         "holdout records (built by the base's code), each through its own inference path.\n\n"
         f"{figures}\n\n{rules}\n\n{paired}**Verdict:** {judgement.verdict}\n"
+        f"{_cards([side for side in (ours, theirs) if side is not None])}"
     )
+
+
+def _cards(sides: Sequence[Side]) -> str:
+    """The model cards of the two versions compared, folded (also the job's `model-cards`
+    artifact); a heading level below the summary's."""
+    folded = [
+        f"<details><summary>{side.name} {side.commit[:12]}: model card</summary>\n\n"
+        f"{side.card.read_text().replace('# Model card', '#### Model card', 1)}\n</details>\n"
+        for side in sides
+        if side.card is not None and side.card.exists()
+    ]
+    if not folded:
+        return ""
+    return "\n**Model cards** (also the job's `model-cards` artifact)\n\n" + "\n".join(folded)
 
 
 def contracts_markdown(day: date, reports: Sequence[ContractReport], skipped: Sequence[str]) -> str:
