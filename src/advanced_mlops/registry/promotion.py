@@ -6,6 +6,7 @@ promotion history table (queryable next to the business data).
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -220,10 +221,10 @@ def promote(settings: Settings, version: str, reason: str, force: bool = False) 
             },
         )
         # Inside the transaction: if MLflow fails, the history does not claim a promotion.
-        mlflow_io.set_alias(settings, mlflow_io.PREVIOUS_CHAMPION, current)
-        mlflow_io.set_alias(settings, mlflow_io.CHAMPION, version)
+        moves = [(mlflow_io.PREVIOUS_CHAMPION, current), (mlflow_io.CHAMPION, version)]
         if mlflow_io.alias_version(settings, mlflow_io.CHALLENGER) == version:
-            mlflow_io.set_alias(settings, mlflow_io.CHALLENGER, None)  # it answers now
+            moves.append((mlflow_io.CHALLENGER, None))  # it answers now
+        move_aliases(settings, moves)
     return current
 
 
@@ -247,10 +248,29 @@ def rollback(settings: Settings, reason: str) -> tuple[str, str]:
         history = repository.read_history(conn, settings.store.model_name)
         lineage = champion_lineage([*history, event])
         repository.record_event(conn, event)
-        mlflow_io.set_alias(settings, mlflow_io.CHAMPION, previous)
         earlier = lineage[-2] if len(lineage) >= 2 and lineage[-1] == previous else None
-        mlflow_io.set_alias(settings, mlflow_io.PREVIOUS_CHAMPION, earlier)
+        move_aliases(
+            settings, [(mlflow_io.CHAMPION, previous), (mlflow_io.PREVIOUS_CHAMPION, earlier)]
+        )
     return current, previous
+
+
+def move_aliases(settings: Settings, moves: list[tuple[str, str | None]]) -> None:
+    """Point each alias at its version (None: remove it), in order. The registry has no
+    transaction: when it fails midway, the aliases already moved are put back (as far as it
+    still answers) before the error goes on, so a failed promotion or rollback never leaves a
+    `previous_champion` that names the wrong version beside an unchanged champion."""
+    done: list[tuple[str, str | None]] = []
+    try:
+        for alias, version in moves:
+            before = mlflow_io.alias_version(settings, alias)
+            mlflow_io.set_alias(settings, alias, version)
+            done.append((alias, before))
+    except MlopsError:
+        for alias, before in reversed(done):
+            with contextlib.suppress(MlopsError):
+                mlflow_io.set_alias(settings, alias, before)
+        raise
 
 
 def history(settings: Settings) -> list[dict[str, Any]]:
