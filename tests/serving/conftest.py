@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import threading
@@ -119,7 +120,7 @@ class Server:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
         self.process.wait(timeout=10)
-        self._log.close()
+        self._closed()
 
     def stop(self) -> int:
         """SIGTERM, as an orchestrator does: the graceful path."""
@@ -127,7 +128,12 @@ class Server:
         try:
             return self.process.wait(timeout=60)
         finally:
-            self._log.close()
+            self._closed()
+
+    def _closed(self) -> None:
+        """The log closed, and the BentoML home the server had for its port removed."""
+        self._log.close()
+        shutil.rmtree(environment({}, self.port)["BENTOML_HOME"], ignore_errors=True)
 
 
 class Traffic:
