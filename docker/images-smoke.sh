@@ -53,53 +53,14 @@ STAMP=$(date +%s)
 DB=mlops_smoke_${STAMP}_$$
 MLFLOW_DB=${DB}_mlflow
 CONTAINERS=()
-DOCKERD_PID=""
-TIMINGS=()
+SCRIPT=images-smoke
+# shellcheck source=docker/lib.sh
+source docker/lib.sh
 
-say() { printf '\n== %s\n' "$*"; }
-now() { date +%s.%N; }
-elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
-record() {
-  local seconds
-  seconds=$(elapsed "$2")
-  TIMINGS+=("$(printf '%-56s %7s s' "$1" "$seconds")")
-  echo "   $1: $seconds s"
-}
-fail() {
-  echo "images-smoke: FAILED: $*" >&2
-  if [[ -n "${GITHUB_STEP_SUMMARY:-}" ]]; then
-    printf '### images-smoke failed ❌\n\n%s\n' "$*" >>"$GITHUB_STEP_SUMMARY"
-  fi
-  exit 1
-}
-# Runs a command with its output in $LOGS/NAME.log, shown (its end) only when it fails.
-logged() {
-  local name=$1
-  shift
-  if ! "$@" >"$LOGS/$name.log" 2>&1; then
-    tail -n 60 "$LOGS/$name.log" >&2
-    fail "$name (full log above, last 60 lines)"
-  fi
-}
 # MariaDB's client, else MySQL's (GitHub's runners have only that one).
 DB_CLIENT=$(command -v mariadb || command -v mysql || echo mariadb)
 DB_ADMIN=$(command -v mariadb-admin || command -v mysqladmin || echo mariadb-admin)
 sql() { "$DB_CLIENT" --host="$DB_HOST" --port="$DB_PORT" --user="$DB_USER" --batch --skip-column-names "$@"; }
-free_port() {
-  python3 -c 'import socket, sys
-for port in map(int, sys.argv[1:]):
-    with socket.socket() as s:
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            continue
-    print(port)
-    break
-else:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        print(s.getsockname()[1])' "$@"
-}
 wait_http() {  # URL SECONDS CONTAINER: until URL answers 2xx, failing early if CONTAINER stops
   local url=$1 seconds=$2 container=$3 deadline
   deadline=$(($(date +%s) + seconds))
@@ -131,12 +92,7 @@ cleanup() {
   set +e
   for container in "${CONTAINERS[@]}"; do docker rm -f "$container" >/dev/null 2>&1; done
   sql -e "DROP DATABASE IF EXISTS \`$DB\`; DROP DATABASE IF EXISTS \`$MLFLOW_DB\`" 2>/dev/null
-  if [[ -n "$DOCKERD_PID" ]]; then
-    kill "$DOCKERD_PID" 2>/dev/null
-    for _ in $(seq 1 30); do kill -0 "$DOCKERD_PID" 2>/dev/null || break; sleep 1; done
-    # dockerd leaves its network namespace mounted under the exec root.
-    grep -o " $RUN/[^ ]*" /proc/mounts | sort -r | xargs -r umount 2>/dev/null
-  fi
+  stop_dockerd
   rm -rf "$RUN"
   ((rc == 0)) || echo "images-smoke: failed (exit $rc)" >&2
   exit "$rc"
@@ -165,13 +121,7 @@ else
     echo "   layer cache above ${SMOKE_CACHE_MAX_GB:-30} GB: emptied"
     rm -rf "$CACHE/docker"
   fi
-  export DOCKER_HOST=unix://$RUN/docker.sock
-  dockerd --data-root "$CACHE/docker" --exec-root "$RUN/exec" --pidfile "$RUN/docker.pid" \
-    --host "$DOCKER_HOST" --bridge=none --iptables=false --ip6tables=false \
-    >"$LOGS/dockerd.log" 2>&1 &
-  DOCKERD_PID=$!
-  for _ in $(seq 1 60); do docker info >/dev/null 2>&1 && break; sleep 0.5; done
-  docker info >/dev/null 2>&1 || { tail -n 30 "$LOGS/dockerd.log" >&2; fail "dockerd did not start"; }
+  start_dockerd "$CACHE/docker"
   echo "   started dockerd $DOCKERD_PID (data root $CACHE/docker)"
 fi
 export DOCKER_BUILDKIT=0  # the legacy builder: no buildx here

