@@ -62,14 +62,6 @@ ARG AIRFLOW_UID=50000
 # strict: a dependency conflict fails the build. warn: it is printed (for bases that bring
 # packages the lock does not know, such as the official image's many providers).
 ARG PIP_CHECK=warn
-# What is running, readable without starting it (docker/build-args.sh gives the values).
-ARG VERSION=""
-ARG COMMIT=""
-ARG UV_LOCK_SHA256=""
-LABEL org.opencontainers.image.title="advanced-mlops-airflow" \
-      org.opencontainers.image.version="${VERSION}" \
-      org.opencontainers.image.revision="${COMMIT}" \
-      dev.advanced-mlops.uv-lock.sha256="${UV_LOCK_SHA256}"
 USER 0
 SHELL ["/bin/bash", "-o", "pipefail", "-c"]
 RUN if [ "${INSTALL_AIRFLOW}" = "true" ]; then \
@@ -118,3 +110,13 @@ WORKDIR /opt/airflow
 EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=20s --start-period=60s --retries=5 \
     CMD ["bash", "/usr/local/bin/airflow-healthcheck"]
+# What is running, readable without starting it (docker/build-args.sh gives the values). Last:
+# a build argument invalidates every later layer (the dependencies' too), and the commit changes
+# with each build.
+ARG VERSION=""
+ARG COMMIT=""
+ARG UV_LOCK_SHA256=""
+LABEL org.opencontainers.image.title="advanced-mlops-airflow" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${COMMIT}" \
+      dev.advanced-mlops.uv-lock.sha256="${UV_LOCK_SHA256}"

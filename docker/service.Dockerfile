@@ -63,14 +63,6 @@ RUN SETUPTOOLS_SCM_PRETEND_VERSION="${VERSION}" \
 
 FROM ${PYTHON_BASE} AS runtime
 ARG APP_UID=10001
-# What is running, readable without starting it (docker/build-args.sh gives the values).
-ARG VERSION=""
-ARG COMMIT=""
-ARG UV_LOCK_SHA256=""
-LABEL org.opencontainers.image.title="advanced-mlops-service" \
-      org.opencontainers.image.version="${VERSION}" \
-      org.opencontainers.image.revision="${COMMIT}" \
-      dev.advanced-mlops.uv-lock.sha256="${UV_LOCK_SHA256}"
 SHELL ["/bin/bash", "-o", "pipefail", "-c"]
 RUN groupadd --system --gid "${APP_UID}" mlops \
     && useradd --system --uid "${APP_UID}" --gid mlops --home-dir /home/mlops --create-home \
@@ -95,3 +87,12 @@ EXPOSE 3000
 HEALTHCHECK --interval=10s --timeout=5s --start-period=90s --retries=3 \
     CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:3000/readyz', timeout=4)"]
 CMD ["mlops", "serve"]
+# What is running, readable without starting it (docker/build-args.sh gives the values). Last:
+# a build argument invalidates every later layer, and the commit changes with each build.
+ARG VERSION=""
+ARG COMMIT=""
+ARG UV_LOCK_SHA256=""
+LABEL org.opencontainers.image.title="advanced-mlops-service" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${COMMIT}" \
+      dev.advanced-mlops.uv-lock.sha256="${UV_LOCK_SHA256}"

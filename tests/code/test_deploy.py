@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-import socket
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -20,6 +19,7 @@ from advanced_mlops.deploy import compose, smoke
 from advanced_mlops.deploy.compose import Checkout, Compose, rollout
 from advanced_mlops.errors import MlopsError
 from tests.code.fake_docker import ENV_TEXT, calls, compose_files_used, deploy_host
+from tests.conftest import free_port
 from tests.integration.cli import run
 
 
@@ -351,7 +351,7 @@ def test_urls_that_are_not_http_are_refused_naming_the_option(url: str) -> None:
 
 
 def test_run_probes_reports_an_unreachable_url_in_one_line() -> None:
-    port = closed_port()
+    port = free_port()
     problems = smoke.run_probes([smoke.airflow_probe(f"http://127.0.0.1:{port}/")], 0)
     assert problems == [
         f"airflow health (GET http://127.0.0.1:{port}/api/v2/monitor/health): "
@@ -387,12 +387,6 @@ def test_a_port_that_is_not_one_is_refused_naming_it(port: str) -> None:
 # --- the command --------------------------------------------------------------------------------
 
 
-def closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def test_the_command_refuses_a_bad_tag_before_touching_the_host(
     host: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -410,7 +404,7 @@ def test_the_command_rolls_back_when_nothing_answers(
     host: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.chdir(host)
-    url = f"http://127.0.0.1:{closed_port()}"
+    url = f"http://127.0.0.1:{free_port()}"
     outcome = run(
         monkeypatch, capsys, {}, "deploy", "rollout", "--tag", "v1.1.0",
         "--service-url", url, "--airflow-url", url, "--wait", "0",
@@ -428,7 +422,7 @@ def test_the_command_rolls_back_when_nothing_answers(
 def test_smoke_names_an_unreachable_service_in_one_line(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    url = f"http://127.0.0.1:{closed_port()}"
+    url = f"http://127.0.0.1:{free_port()}"
     outcome = run(
         monkeypatch, capsys, {}, "deploy", "smoke", "--service-url", url,
         "--airflow-url", url, "--wait", "0",
@@ -452,7 +446,7 @@ def test_an_interrupted_rollout_still_restores_the_previous_tag(host: Path) -> N
 def test_smoke_targets_the_env_files_ports_unless_told_otherwise(
     host: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    service, airflow, given = closed_port(), closed_port(), closed_port()
+    service, airflow, given = free_port(), free_port(), free_port()
     env_file = host / "deploy.env"
     env_file.write_text(f"BIND_ADDRESS=0.0.0.0\nSERVICE_PORT={service}\nAIRFLOW_PORT={airflow}\n")
     args = ("deploy", "smoke", "--env-file", str(env_file), "--wait", "0")
@@ -475,7 +469,7 @@ def test_the_command_moves_a_git_checkout_and_puts_it_back(
     checkout: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.chdir(checkout)
-    (checkout / ".env").write_text(f"{ENV_TEXT}SERVICE_PORT={closed_port()}\n")
+    (checkout / ".env").write_text(f"{ENV_TEXT}SERVICE_PORT={free_port()}\n")
     outcome = run(monkeypatch, capsys, {}, "deploy", "rollout", "--tag", "v1.1.0", "--wait", "0")
     assert outcome.code == 2
     assert "; checkout back on main; rolled back to v1.0.0, which fails the smoke test too" in (

@@ -4,7 +4,6 @@ a registry that stops answering between `gate` and `promote`, and a verdict gone
 
 from __future__ import annotations
 
-import socket
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ from advanced_mlops.store import repository
 from advanced_mlops.store.engine import connect
 from advanced_mlops.training.model import fit
 from advanced_mlops.training.split import time_split
+from tests.conftest import free_port
 from tests.integration.cli import env_for, run
 
 pytestmark = pytest.mark.slow
@@ -29,13 +29,6 @@ pytestmark = pytest.mark.slow
 MODEL = "credit_score_classifier"
 BASE = date(2025, 2, 5)
 FIT = TrainingSettings(max_iterations=120, early_stopping_rounds=20, threads=1)
-
-
-def closed_port() -> int:
-    """A port nothing listens on: the registry's server is gone."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def register_around_the_cli(tracking_uri: str, model: Any, tags: dict[str, str]) -> str:
@@ -163,7 +156,7 @@ def test_the_gate_cannot_be_fooled(
     # every alias and the history as they were.
     before = history()
     aliases = client.get_registered_model(MODEL).aliases
-    down = {"MLFLOW_TRACKING_URI": f"http://127.0.0.1:{closed_port()}"}
+    down = {"MLFLOW_TRACKING_URI": f"http://127.0.0.1:{free_port()}"}  # nothing listens there
     down["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] = "0"
     for argv in (("promote", "--version", v5), ("gate", "--version", v5), ("rollback",)):
         code, out, err = mlops(*argv, **down)

@@ -28,7 +28,7 @@ from advanced_mlops.serving.service_runner import command, descendants, environm
 from advanced_mlops.settings import Settings
 from advanced_mlops.store.engine import upgrade
 from advanced_mlops.training.job import train
-from tests.conftest import fast_settings, mariadb_database
+from tests.conftest import fast_settings, free_port, mariadb_database
 from tests.serving.tcp_proxy import TcpProxy
 
 BASE_DATE = date(2025, 1, 30)
@@ -80,7 +80,7 @@ class Server:
     def __init__(
         self, env: dict[str, str], log: Path, home: Path | None = None, port: int | None = None
     ) -> None:
-        self.port = port or _free_port()
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.home = home or log.parent / "home"
         self.log_path = log
@@ -192,14 +192,6 @@ def listening(port: int) -> bool:
     with socket.socket() as probe:
         probe.settimeout(0.5)
         return probe.connect_ex(("127.0.0.1", port)) == 0
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture(scope="module")

@@ -11,17 +11,13 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from tests.conftest import free_port
 
 
 class PrivateMariaDB:
     def __init__(self, folder: Path) -> None:
         self.datadir = folder / "data"
-        self.port = _free_port()
+        self.port = free_port()
         self.process: subprocess.Popen[bytes] | None = None
         self.log = folder / "mariadbd.log"
         if shutil.which("mariadbd") is None and not Path("/usr/sbin/mariadbd").exists():
