@@ -17,8 +17,10 @@ With `--challenger`, the durable mode is measured again with a challenger in sha
 p99 at 200/s under 50 ms, saturation >= 70 % of the figure without one): the champion's model is
 registered again as a second version and put in shadow by registry/shadow.py (the code path of
 `mlops shadow --force`); measuring starts once the service's shadow metric shows it scoring.
-Reported: both modes' figures and their ratio, log rows = answers, log rows whose shadow columns
-were filled once the journal drained, and `shadow_records_total` by outcome.
+`--rounds N` alternates N pairs (without, with; the alias cleared between them), since this
+machine's load drifts within minutes. Reported per pair: both modes' figures and their ratio,
+log rows = answers, log rows whose shadow columns were filled once the journal drained, and
+`shadow_records_total` by outcome.
 Only localhost traffic; every run is bounded in time.
 """
 
@@ -97,14 +99,12 @@ def prepare(home: Path, db_url: str) -> tuple[dict[str, str], Settings]:
     return env, settings
 
 
-def add_challenger(settings: Settings) -> str:
-    """The champion's model registered again, put in shadow the way `mlops shadow --force`
-    does: same features, same cost per record, so the run measures shadow scoring itself."""
+def register_challenger(settings: Settings) -> str:
+    """The champion's model registered again as a new version: same features, same cost per
+    record, so the runs measure shadow scoring itself."""
     champion = mlflow_io.alias_version(settings, mlflow_io.CHAMPION)
     entry = mlflow_io.model_version(settings, str(champion))
-    version = mlflow_io.register_version(settings, entry.source, entry.run_id, entry.model_id)
-    shadow.shadow(settings, version, force=True, reason="benchmark")
-    return version
+    return mlflow_io.register_version(settings, entry.source, entry.run_id, entry.model_id)
 
 
 def hey(url: str, body: Path, duration: int, connections: int, rate: int | None) -> Run:
@@ -212,7 +212,7 @@ def bench_mode(
     db_url = env["MLOPS_DB_URL"]
     url = f"http://127.0.0.1:{PORT}"
     server = start({**env, "MLOPS_LOG_MODE": mode}, log)
-    name = f"{mode}+shadow" if shadowing else mode
+    name = log.stem
     try:
         wait_ready(url)
         if shadowing:
@@ -295,6 +295,8 @@ def main() -> None:
         action="store_true",
         help="Measure durable mode again with a challenger in shadow.",
     )
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="With --challenger: pairs (without, with) to alternate.")  # fmt: skip
     parser.add_argument("--no-recovery", action="store_true", help="Skip the SIGKILL recovery.")
     args = parser.parse_args()
     if shutil.which("hey") is None:
@@ -302,26 +304,31 @@ def main() -> None:
 
     runs: list[Run] = []
     recovery: Recovery | None = None
-    shadowed: Shadowed | None = None
+    shadowed: list[Shadowed] = []
     with tempfile.TemporaryDirectory() as tmp, fresh_database() as features_url:
         home = Path(tmp)
         body = home / "body.json"
         body.write_text(json.dumps(sample_requests(1)[0]))
         trained, settings = prepare(home / "registry", features_url)  # one champion for all
-        modes = [(mode, False) for mode in args.modes.split(",")]
-        if args.challenger:
-            modes.append(("durable", True))  # last: the challenger alias then stays set
-        for mode, shadowing in modes:
+        modes = [(mode, mode, False) for mode in args.modes.split(",") if mode]
+        challenger = register_challenger(settings) if args.challenger else ""
+        for n in range(1, args.rounds + 1 if args.challenger else 1):
+            tag = "" if n == 1 else f"#{n}"
+            if n > 1 or "durable" not in args.modes.split(","):
+                modes.append((f"durable{tag}", "durable", False))
+            modes.append((f"durable+shadow{tag}", "durable", True))
+        for name, mode, shadowing in modes:
             with fresh_database() as db_url:  # each mode's log store (and journal) its own
-                name = f"{mode}+shadow" if shadowing else mode
                 env = {**trained, "MLOPS_HOME": str(home / name), "MLOPS_DB_URL": db_url}
-                if shadowing:
-                    print(f"challenger v{add_challenger(settings)} in shadow", flush=True)
+                if shadowing:  # the code path of `mlops shadow --force`
+                    shadow.shadow(settings, challenger, force=True, reason="benchmark")
                 measured, found = bench_mode(mode, env, body, args.duration,
                                              home / f"{name}.log", shadowing)  # fmt: skip
+                if shadowing:
+                    shadow.clear(settings, reason="benchmark")
                 runs += measured
-                shadowed = found or shadowed
-                if mode == "durable" and not shadowing and not args.no_recovery:
+                shadowed += [found] if found else []
+                if name == "durable" and not args.no_recovery:
                     recovery = bench_recovery(env, body, home / "recovery.log")
 
     print(f"{'mode':14} {'test':22} {'req/s':>8} {'ok':>7} {'errors':>6} {'p50 ms':>7} "
@@ -340,20 +347,19 @@ def main() -> None:
                   f"the sync baseline's {sync.rps:.0f} (target >= 800 req/s)")  # fmt: skip
         if paced:
             print(f"{mode}: p99 at 200 req/s offered {paced.p99:.1f} ms (target < 50 ms)")
-    alone, paced_alone = (
-        by_mode.get(("durable", "saturation")),
-        by_mode.get(("durable", "200 req/s offered")),
-    )
-    beside = by_mode.get(("durable+shadow", "saturation"))
-    paced_beside = by_mode.get(("durable+shadow", "200 req/s offered"))
-    if alone and beside and paced_alone and paced_beside:
-        print(f"challenger in shadow: saturation {beside.rps:.0f} req/s = "
+    for n in range(1, args.rounds + 1 if args.challenger else 1):
+        tag = "" if n == 1 else f"#{n}"
+        alone = by_mode[(f"durable{tag}", "saturation")]
+        paced_alone = by_mode[(f"durable{tag}", "200 req/s offered")]
+        beside = by_mode[(f"durable+shadow{tag}", "saturation")]
+        paced_beside = by_mode[(f"durable+shadow{tag}", "200 req/s offered")]
+        print(f"pair {n}, challenger in shadow: saturation {beside.rps:.0f} req/s = "
               f"{beside.rps / alone.rps:.0%} of {alone.rps:.0f} without (target >= 70 %); "
               f"p99 at 200 req/s offered {paced_beside.p99:.1f} ms, {paced_alone.p99:.1f} ms "
               f"without (target < 50 ms)")  # fmt: skip
-    if shadowed:
-        counts = ", ".join(f"{k} {v:.0f}" for k, v in shadowed.outcomes.items())
-        print(f"shadow: {shadowed.filled} of {shadowed.rows} log rows carry the challenger's "
+    for n, found in enumerate(shadowed, 1):
+        counts = ", ".join(f"{k} {v:.0f}" for k, v in found.outcomes.items())
+        print(f"pair {n}, shadow: {found.filled} of {found.rows} log rows carry the challenger's "
               f"answer after the journal drained; shadow_records_total: {counts}")  # fmt: skip
     if recovery:
         # Rows >= answers: a request journaled when the kill came is recorded, never answered.
