@@ -12,6 +12,15 @@ One champion is trained first; for each mode (sync baseline, memory, durable): s
 and in durable mode, recovery: SIGKILL of the whole process tree under saturation, then the time
 from restart to readiness and until the journal's rows are all in the log, and whether every
 answer given before the kill is there.
+
+With `--challenger`, the durable mode is measured again with a challenger in shadow (issue 14:
+p99 at 200/s under 50 ms, saturation >= 70 % of the figure without one): the champion's model is
+registered again as a second version and put in shadow by registry/shadow.py (the code path of
+`mlops shadow --force`); measuring starts once the service's shadow metric shows it scoring.
+`--rounds N` alternates N pairs (without, with; the alias cleared between them), since this
+machine's load drifts within minutes. Reported per pair: both modes' figures and their ratio,
+log rows = answers, log rows whose shadow columns were filled once the journal drained, and
+`shadow_records_total` by outcome.
 Only localhost traffic; every run is bounded in time.
 """
 
@@ -35,8 +44,10 @@ import httpx
 from _common import fresh_database
 from sqlalchemy import func, select
 
+from advanced_mlops import mlflow_io
 from advanced_mlops.data.generator import Generator
 from advanced_mlops.data.ingest import ingest_days
+from advanced_mlops.registry import shadow
 from advanced_mlops.registry.promotion import promote
 from advanced_mlops.serving.sample_requests import sample_requests
 from advanced_mlops.serving.service_runner import command, descendants, environment
@@ -63,7 +74,14 @@ class Run:
     fsyncs_per_1000: float = float("nan")
 
 
-def prepare(home: Path, db_url: str) -> dict[str, str]:
+@dataclass
+class Shadowed:
+    rows: int  # log rows of the shadow mode's store (warm-up and probes included)
+    filled: int  # of which the challenger's columns were filled once the journal drained
+    outcomes: dict[str, float]  # shadow_records_total by outcome
+
+
+def prepare(home: Path, db_url: str) -> tuple[dict[str, str], Settings]:
     """A champion in a local MLflow store; the environment the service runs with."""
     settings = Settings(
         store=StoreSettings(home=home, db_url=db_url), data=DataSettings(customers=900)
@@ -71,13 +89,22 @@ def prepare(home: Path, db_url: str) -> dict[str, str]:
     days = [BASE - timedelta(days=i) for i in range(30)][::-1]
     ingest_days(db_url, Generator(customers=900), days, 7, lambda _: "stable", "bench")
     promote(settings, train(settings, BASE).version, reason="benchmark", force=True)
-    return {
+    env = {
         **os.environ,
         "MLOPS_HOME": str(home),
         "MLOPS_DB_URL": db_url,
         "MLFLOW_TRACKING_URI": settings.store.tracking_uri,
         "MLOPS_SERVE_WORKERS": "2",
     }
+    return env, settings
+
+
+def register_challenger(settings: Settings) -> str:
+    """The champion's model registered again as a new version: same features, same cost per
+    record, so the runs measure shadow scoring itself."""
+    champion = mlflow_io.alias_version(settings, mlflow_io.CHAMPION)
+    entry = mlflow_io.model_version(settings, str(champion))
+    return mlflow_io.register_version(settings, entry.source, entry.run_id, entry.model_id)
 
 
 def hey(url: str, body: Path, duration: int, connections: int, rate: int | None) -> Run:
@@ -139,6 +166,39 @@ def metric(url: str, name: str) -> float:
     return sum(float(line.split()[-1]) for line in text.splitlines() if line.startswith(name))
 
 
+SCORED = 'shadow_records_total{outcome="scored"}'
+
+
+def wait_shadowing(url: str, timeout: float = 120) -> None:
+    """Until two rounds of 20 requests in a row were all scored in shadow: both workers have
+    loaded the challenger."""
+    deadline, full_rounds = time.monotonic() + timeout, 0
+    body = sample_requests(1)[0]
+    while full_rounds < 2:
+        if time.monotonic() > deadline:
+            raise SystemExit(f"the challenger was not scoring within {timeout} s")
+        before = metric(url, SCORED)
+        for _ in range(20):
+            httpx.post(f"{url}/predict", json=body, timeout=10).raise_for_status()
+        time.sleep(1.5)
+        full_rounds = full_rounds + 1 if metric(url, SCORED) - before >= 20 else 0
+
+
+def shadow_filled(db_url: str, timeout: float = 60) -> tuple[int, int]:
+    """(log rows, rows with the challenger's columns filled) once they stop moving."""
+    deadline, last = time.monotonic() + timeout, (-1, -1)
+    while time.monotonic() < deadline:
+        with connect(db_url) as conn:
+            rows = int(conn.scalar(select(func.count()).select_from(prediction_log)) or 0)
+            filled = select(func.count()).where(prediction_log.c.shadow_version.is_not(None))
+            now = (rows, int(conn.scalar(filled) or 0))
+        if now == last or now[0] == now[1]:
+            return now
+        last = now
+        time.sleep(2)
+    return last
+
+
 def kill_tree(server: subprocess.Popen[bytes]) -> None:
     for pid in [server.pid, *descendants(server.pid)]:
         with contextlib.suppress(ProcessLookupError):
@@ -146,12 +206,17 @@ def kill_tree(server: subprocess.Popen[bytes]) -> None:
     server.wait(timeout=30)
 
 
-def bench_mode(mode: str, env: dict[str, str], body: Path, duration: int, log: Path) -> list[Run]:
+def bench_mode(
+    mode: str, env: dict[str, str], body: Path, duration: int, log: Path, shadowing: bool = False
+) -> tuple[list[Run], Shadowed | None]:
     db_url = env["MLOPS_DB_URL"]
     url = f"http://127.0.0.1:{PORT}"
     server = start({**env, "MLOPS_LOG_MODE": mode}, log)
+    name = log.stem
     try:
         wait_ready(url)
+        if shadowing:
+            wait_shadowing(url)
         hey(f"{url}/predict", body, 5, 8, None)  # warm-up
         time.sleep(10)  # let the co-located MariaDB finish flushing the set-up's writes
         runs = []
@@ -162,13 +227,18 @@ def bench_mode(mode: str, env: dict[str, str], body: Path, duration: int, log: P
             before = settle(db_url, 0, timeout=0)
             fsyncs = metric(url, "prediction_journal_fsyncs_total")
             run = hey(f"{url}/predict", body, duration, connections, rate)
-            run.mode, run.test = mode, test
+            run.mode, run.test = name, test
             if mode != "sync":
                 synced = metric(url, "prediction_journal_fsyncs_total") - fsyncs
                 run.fsyncs_per_1000 = 1000 * synced / max(run.ok, 1)
             run.logged = settle(db_url, before + run.ok) - before
             runs.append(run)
-        return runs
+        if not shadowing:
+            return runs, None
+        rows, filled = shadow_filled(db_url)
+        outcomes = {o: metric(url, f'shadow_records_total{{outcome="{o}"}}')
+                    for o in ("scored", "failed", "dropped")}  # fmt: skip
+        return runs, Shadowed(rows, filled, outcomes)
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=60)
@@ -220,28 +290,51 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--duration", type=int, default=30)
     parser.add_argument("--modes", default="sync,memory,durable", help="Comma-separated.")
+    parser.add_argument(
+        "--challenger",
+        action="store_true",
+        help="Measure durable mode again with a challenger in shadow.",
+    )
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="With --challenger: pairs (without, with) to alternate.")  # fmt: skip
+    parser.add_argument("--no-recovery", action="store_true", help="Skip the SIGKILL recovery.")
     args = parser.parse_args()
     if shutil.which("hey") is None:
         raise SystemExit("needs hey: apt-get install -y hey")
 
     runs: list[Run] = []
     recovery: Recovery | None = None
+    shadowed: list[Shadowed] = []
     with tempfile.TemporaryDirectory() as tmp, fresh_database() as features_url:
         home = Path(tmp)
         body = home / "body.json"
         body.write_text(json.dumps(sample_requests(1)[0]))
-        trained = prepare(home / "registry", features_url)  # one champion for every mode
-        for mode in args.modes.split(","):
+        trained, settings = prepare(home / "registry", features_url)  # one champion for all
+        modes = [(mode, mode, False) for mode in args.modes.split(",") if mode]
+        challenger = register_challenger(settings) if args.challenger else ""
+        for n in range(1, args.rounds + 1 if args.challenger else 1):
+            tag = "" if n == 1 else f"#{n}"
+            if n > 1 or "durable" not in args.modes.split(","):
+                modes.append((f"durable{tag}", "durable", False))
+            modes.append((f"durable+shadow{tag}", "durable", True))
+        for name, mode, shadowing in modes:
             with fresh_database() as db_url:  # each mode's log store (and journal) its own
-                env = {**trained, "MLOPS_HOME": str(home / mode), "MLOPS_DB_URL": db_url}
-                runs += bench_mode(mode, env, body, args.duration, home / f"{mode}.log")
-                if mode == "durable":
+                env = {**trained, "MLOPS_HOME": str(home / name), "MLOPS_DB_URL": db_url}
+                if shadowing:  # the code path of `mlops shadow --force`
+                    shadow.shadow(settings, challenger, force=True, reason="benchmark")
+                measured, found = bench_mode(mode, env, body, args.duration,
+                                             home / f"{name}.log", shadowing)  # fmt: skip
+                if shadowing:
+                    shadow.clear(settings, reason="benchmark")
+                runs += measured
+                shadowed += [found] if found else []
+                if name == "durable" and not args.no_recovery:
                     recovery = bench_recovery(env, body, home / "recovery.log")
 
-    print(f"{'mode':8} {'test':22} {'req/s':>8} {'ok':>7} {'errors':>6} {'p50 ms':>7} "
+    print(f"{'mode':14} {'test':22} {'req/s':>8} {'ok':>7} {'errors':>6} {'p50 ms':>7} "
           f"{'p95 ms':>7} {'p99 ms':>7} {'log rows':>8} {'lost':>5} {'fsync/1k':>8}")  # fmt: skip
     for r in runs:
-        print(f"{r.mode:8} {r.test:22} {r.rps:8.1f} {r.ok:7d} {r.errors:6d} {r.p50:7.1f} "
+        print(f"{r.mode:14} {r.test:22} {r.rps:8.1f} {r.ok:7d} {r.errors:6d} {r.p50:7.1f} "
               f"{r.p95:7.1f} {r.p99:7.1f} {r.logged:8d} {r.ok - r.logged:5d} "
               f"{r.fsyncs_per_1000:8.1f}")  # fmt: skip
     by_mode = {(r.mode, r.test.split(",")[0]): r for r in runs}
@@ -254,6 +347,20 @@ def main() -> None:
                   f"the sync baseline's {sync.rps:.0f} (target >= 800 req/s)")  # fmt: skip
         if paced:
             print(f"{mode}: p99 at 200 req/s offered {paced.p99:.1f} ms (target < 50 ms)")
+    for n in range(1, args.rounds + 1 if args.challenger else 1):
+        tag = "" if n == 1 else f"#{n}"
+        alone = by_mode[(f"durable{tag}", "saturation")]
+        paced_alone = by_mode[(f"durable{tag}", "200 req/s offered")]
+        beside = by_mode[(f"durable+shadow{tag}", "saturation")]
+        paced_beside = by_mode[(f"durable+shadow{tag}", "200 req/s offered")]
+        print(f"pair {n}, challenger in shadow: saturation {beside.rps:.0f} req/s = "
+              f"{beside.rps / alone.rps:.0%} of {alone.rps:.0f} without (target >= 70 %); "
+              f"p99 at 200 req/s offered {paced_beside.p99:.1f} ms, {paced_alone.p99:.1f} ms "
+              f"without (target < 50 ms)")  # fmt: skip
+    for n, found in enumerate(shadowed, 1):
+        counts = ", ".join(f"{k} {v:.0f}" for k, v in found.outcomes.items())
+        print(f"pair {n}, shadow: {found.filled} of {found.rows} log rows carry the challenger's "
+              f"answer after the journal drained; shadow_records_total: {counts}")  # fmt: skip
     if recovery:
         # Rows >= answers: a request journaled when the kill came is recorded, never answered.
         print(f"recovery after SIGKILL under load: ready in {recovery.ready_s:.1f} s (a clean "

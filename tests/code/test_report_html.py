@@ -87,3 +87,20 @@ def test_the_shadow_period_shows_each_days_live_figures() -> None:
     assert "2025-03-11" not in page  # another challenger's shadow period
     assert HOSTILE not in page
     assert "no challenger" in _html(result(), [])
+
+
+def test_mlops_monitor_shows_the_challengers_verdict() -> None:
+    from rich.console import Console
+
+    from advanced_mlops.cli.monitor import result_table
+    from advanced_mlops.monitoring.shadow import ShadowVerdict
+
+    verdict = ShadowVerdict(date(2025, 3, 13), "13", "12", date(2025, 3, 1), 13, 40, None, None,
+                            None, "wait", "40 of 300 labelled rows needed [x]")  # fmt: skip
+    console = Console(record=True, width=200)
+    console.print(result_table(result(shadow=verdict)))
+    text = console.export_text()
+    assert "challenger v13" in text
+    assert "40 of 300 labelled rows needed [x]" in text  # escaped, not read as markup
+    console.print(result_table(result()))
+    assert console.export_text().count("challenger v") == 0

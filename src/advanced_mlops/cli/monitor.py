@@ -69,6 +69,8 @@ def result_table(result: MonitoringResult) -> Table:
         table.add_row("", "", reason)
     for check, state in decision.checks.items():
         table.add_row(check, state, "")
+    if (shadow := result.shadow) is not None:  # carried out by the monitoring DAG
+        table.add_row(f"challenger v{shadow.challenger}", shadow.action, escape(shadow.reason))
     ranked = sorted(result.drift, key=lambda d: -d.value_to_threshold)[:SHOWN_FEATURES]
     for d in ranked:
         mark = "[red]drift[/]" if d.drifted and result.drift_judged else ""

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, Text, and_, func, select, type_coerce
+from sqlalchemy import Connection, Join, Text, and_, func, select, type_coerce
 
 from advanced_mlops import schema
 from advanced_mlops.store.tables import labels, prediction_log
@@ -242,15 +242,7 @@ def labelled_confusion(
     _, end = day_bounds(last)
     query = (
         select(labels.c[schema.LABEL], prediction_log.c.prediction, func.count())
-        .select_from(
-            prediction_log.join(
-                labels,
-                and_(
-                    labels.c.customer_id == prediction_log.c.customer_id,
-                    labels.c.label_date == func.date(prediction_log.c.created_at),
-                ),
-            )
-        )
+        .select_from(_labelled_log())
         .where(
             prediction_log.c.created_at >= start,
             prediction_log.c.created_at < end,
@@ -260,6 +252,17 @@ def labelled_confusion(
         .group_by(labels.c[schema.LABEL], prediction_log.c.prediction)
     )
     return {(str(t), str(p)): int(n) for t, p, n in conn.execute(query).all()}
+
+
+def _labelled_log() -> Join:
+    """Each log row beside its label: same customer, label date = the prediction's day."""
+    return prediction_log.join(
+        labels,
+        and_(
+            labels.c.customer_id == prediction_log.c.customer_id,
+            labels.c.label_date == func.date(prediction_log.c.created_at),
+        ),
+    )
 
 
 def shadow_pairs(
@@ -281,15 +284,7 @@ def shadow_pairs(
             prediction_log.c.shadow_prediction,
             func.count(),
         )
-        .select_from(
-            prediction_log.join(
-                labels,
-                and_(
-                    labels.c.customer_id == prediction_log.c.customer_id,
-                    labels.c.label_date == func.date(prediction_log.c.created_at),
-                ),
-            )
-        )
+        .select_from(_labelled_log())
         .where(shadowed, labels.c.available_at <= known_by)
         .group_by(
             labels.c[schema.LABEL], prediction_log.c.prediction, prediction_log.c.shadow_prediction
