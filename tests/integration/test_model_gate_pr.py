@@ -49,16 +49,15 @@ def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-def model_gate(repo: Path, base: str) -> tuple[int, str, str]:
-    """`make model-gate` there; (exit code, the summary it wrote, its output)."""
-    # The copy is another project: its files must not join this suite's coverage (under
-    # coverage's subprocess patch they would, at their temporary paths, as unmeasured code).
-    left_out = (
-        "VIRTUAL_ENV",
-        "GITHUB_STEP_SUMMARY",
-        "COVERAGE_PROCESS_CONFIG",
-        "COVERAGE_PROCESS_START",
-    )
+def model_gate(repo: Path, base: str, measured: bool = False) -> tuple[int, str, str]:
+    """`make model-gate` there; (exit code, the summary it wrote, its output).
+
+    `measured`: the run counts in this suite's coverage (coverage's subprocess patch reaches the
+    copy's processes, and `[tool.coverage.paths]` maps their files onto this tree's). Only for a
+    copy whose code is this tree's: a run on changed code would credit lines it did not run."""
+    left_out = {"VIRTUAL_ENV", "GITHUB_STEP_SUMMARY"}
+    if not measured:
+        left_out |= {"COVERAGE_PROCESS_CONFIG", "COVERAGE_PROCESS_START"}
     env = {k: v for k, v in os.environ.items() if k not in left_out}
     done = subprocess.run(
         ["make", "model-gate", f"BASE_REF={base}", *SMALL],
@@ -78,7 +77,7 @@ def test_a_neutral_change_passes_and_a_degrading_one_fails(repo: Path) -> None:
     readme.write_text(readme.read_text() + "\nA neutral change.\n")
     neutral = commit(repo, "neutral")
 
-    code, summary, output = model_gate(repo, base)
+    code, summary, output = model_gate(repo, base, measured=True)  # the code is this tree's
     assert code == 0, output
     assert "### Model gate: pull request vs its base: ✅ PASSED" in summary
     assert f"| figure | pull request {neutral[:12]} | base {base[:12]} |" in summary
