@@ -17,59 +17,13 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from advanced_mlops import mlflow_io
 from advanced_mlops.inference import predict_records
-from advanced_mlops.serving.champion import Champion, load_version
+from advanced_mlops.serving.champion import Champion
 from advanced_mlops.serving.log_writer import shadow_row
-from advanced_mlops.settings import Settings
 
 log = logging.getLogger(__name__)
 
 Job = tuple[str, dict[str, Any]]  # (request id, record)
-
-
-class ChallengerWatcher:
-    """Follows alias `challenger` as ChampionWatcher follows the champion: the new model is
-    loaded before the reference changes; None while the alias is not set."""
-
-    def __init__(
-        self,
-        settings: Settings,
-        interval_seconds: float,
-        on_swap: Callable[[Champion | None], None] = lambda _: None,
-    ) -> None:
-        self.settings = settings
-        self.interval = interval_seconds
-        self.on_swap = on_swap
-        self.current: Champion | None = None
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="challenger-watcher", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-
-    def refresh(self) -> bool:
-        """Follow the registry's challenger if it moved; True when it did."""
-        version = mlflow_io.alias_version(self.settings, mlflow_io.CHALLENGER)
-        if version == (self.current.version if self.current else None):
-            return False
-        fresh = None if version is None else load_version(self.settings, version)
-        log.info("challenger moved to %s", f"v{version}" if version else "none")
-        self.current = fresh
-        self.on_swap(fresh)
-        return True
-
-    def _run(self) -> None:
-        while True:
-            try:
-                self.refresh()
-            except Exception:  # the registry may be briefly unreachable; keep what we have
-                log.warning("could not check the challenger alias", exc_info=True)
-            if self._stop.wait(self.interval):
-                return
 
 
 class ShadowScorer:
