@@ -22,7 +22,7 @@ from advanced_mlops.inference import predict_records, to_model_frame
 from advanced_mlops.registry import shadow
 from advanced_mlops.serving.sample_requests import sample_requests as records
 from advanced_mlops.store.engine import connect
-from advanced_mlops.store.tables import prediction_log
+from advanced_mlops.store.tables import prediction_log, shadow_predictions
 from tests.serving.conftest import Server, Stack
 from tests.serving.test_resilience import metric, send, wait_for
 
@@ -32,11 +32,15 @@ SHADOW = ["shadow_version", "shadow_prediction", "shadow_prob_poor", "shadow_pro
 
 
 def rows_of(stack: Stack, request_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """Each request's log row with the challenger's answer beside it (`shadow_*`: None when the
+    challenger did not score it)."""
+    shadow = shadow_predictions
     columns = [prediction_log.c.request_id, prediction_log.c.model_version,
-               *(prediction_log.c[c] for c in SHADOW)]  # fmt: skip
+               *(shadow.c[c.removeprefix("shadow_")].label(c) for c in SHADOW)]  # fmt: skip
+    beside = prediction_log.outerjoin(shadow, shadow.c.request_id == prediction_log.c.request_id)
     with connect(stack.settings.store.url) as conn:
         found = conn.execute(
-            select(*columns).where(prediction_log.c.request_id.in_(request_ids))
+            select(*columns).select_from(beside).where(prediction_log.c.request_id.in_(request_ids))
         ).all()
     return {row.request_id: dict(row._mapping) for row in found}
 
