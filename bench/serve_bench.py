@@ -19,8 +19,8 @@ registered again as a second version and put in shadow by registry/shadow.py (th
 `mlops shadow --force`); measuring starts once the service's shadow metric shows it scoring.
 `--rounds N` alternates N pairs (without, with; the alias cleared between them), since this
 machine's load drifts within minutes. Reported per pair: both modes' figures and their ratio,
-log rows = answers, log rows whose shadow columns were filled once the journal drained, and
-`shadow_records_total` by outcome.
+log rows = answers, log rows with a shadow result (shadow_predictions) once the journal drained,
+and `shadow_records_total` by outcome.
 Only localhost traffic; every run is bounded in time.
 """
 
@@ -53,7 +53,7 @@ from advanced_mlops.serving.sample_requests import sample_requests
 from advanced_mlops.serving.service_runner import command, descendants, environment
 from advanced_mlops.settings import DataSettings, Settings, StoreSettings
 from advanced_mlops.store.engine import connect
-from advanced_mlops.store.tables import prediction_log
+from advanced_mlops.store.tables import prediction_log, shadow_predictions
 from advanced_mlops.training.job import train
 
 BASE = date(2025, 1, 30)
@@ -77,7 +77,7 @@ class Run:
 @dataclass
 class Shadowed:
     rows: int  # log rows of the shadow mode's store (warm-up and probes included)
-    filled: int  # of which the challenger's columns were filled once the journal drained
+    filled: int  # of which have a shadow result once the journal drained
     outcomes: dict[str, float]  # shadow_records_total by outcome
 
 
@@ -185,12 +185,17 @@ def wait_shadowing(url: str, timeout: float = 120) -> None:
 
 
 def shadow_filled(db_url: str, timeout: float = 60) -> tuple[int, int]:
-    """(log rows, rows with the challenger's columns filled) once they stop moving."""
+    """(log rows, rows with a shadow result) once they stop moving."""
     deadline, last = time.monotonic() + timeout, (-1, -1)
     while time.monotonic() < deadline:
         with connect(db_url) as conn:
             rows = int(conn.scalar(select(func.count()).select_from(prediction_log)) or 0)
-            filled = select(func.count()).where(prediction_log.c.shadow_version.is_not(None))
+            filled = select(func.count()).select_from(
+                prediction_log.join(
+                    shadow_predictions,
+                    shadow_predictions.c.request_id == prediction_log.c.request_id,
+                )
+            )
             now = (rows, int(conn.scalar(filled) or 0))
         if now == last or now[0] == now[1]:
             return now

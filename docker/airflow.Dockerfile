@@ -108,7 +108,7 @@ COPY docker/airflow-healthcheck.sh /usr/local/bin/airflow-healthcheck
 COPY --chown=${AIRFLOW_UID}:0 dags/ /opt/airflow/dags/
 WORKDIR /opt/airflow
 EXPOSE 8080
-HEALTHCHECK --interval=30s --timeout=20s --start-period=60s --retries=5 \
+HEALTHCHECK --interval=30s --timeout=60s --start-period=60s --retries=5 \
     CMD ["bash", "/usr/local/bin/airflow-healthcheck"]
 # What is running, readable without starting it (docker/build-args.sh gives the values). Last:
 # a build argument invalidates every later layer (the dependencies' too), and the commit changes

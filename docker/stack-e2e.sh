@@ -4,17 +4,18 @@
 #  1. the engine and the offline base of docker/images-smoke.sh (same cache and lock: run
 #     `make images-smoke` once first, it makes the base);
 #  2. images: the service and Airflow images as releases A and B (VERSION 9.9.0 and 9.9.1), a
-#     deliberately broken C (the service exits), and stand-ins for mariadb:10.11 and postgres:16
-#     (docker/standins/: the official images cannot be pulled here);
+#     deliberately broken C (`mlops serve` exits; MLflow and the migrations still run), and
+#     stand-ins for mariadb:10.11, postgres:16 and haproxy (docker/standins/: the official images
+#     cannot be pulled here);
 #  3. `mlops stack env` writes .env (free ports, small training), `docker compose up -d` on tag A;
 #     every long-running service healthy but the service (no champion yet);
 #  4. a history of HISTORY_DAYS days ingested by the service image (`mlops ingest`), then the
 #     ingestion DAG for E2E_DAYS days triggered through Airflow's REST API; the training DAG
 #     started by their asset promotes a champion; the service answers with it, loaded through
 #     the MLflow server; the monitoring DAG runs for those days;
-#  5. `mlops deploy rollout --no-pull` A -> B while a client keeps predicting (failures counted),
-#     /metadata then names B; then -> C, whose smoke test fails and which is rolled back to B,
-#     still answering.
+#  5. `mlops deploy rollout --no-pull` A -> B while a client keeps predicting through the proxy
+#     (failures and the longest outage counted), /metadata of both replicas then names B; then
+#     -> C, whose first replica fails and is rolled back to B while the other answers.
 # Prints the phase timings. Everything (containers, volumes, the dockerd it started) is removed
 # at exit. E2E_KEEP=1 leaves the stack up for a look.
 set -euo pipefail
@@ -71,7 +72,7 @@ BASE=$(docker images --format '{{.Repository}}:{{.Tag}}' advanced-mlops-smoke-ba
 record "engine ready, base $BASE" "$start"
 
 # --- 2. images -----------------------------------------------------------------------------
-say "Images: releases A (9.9.0), B (9.9.1), a broken C; stand-ins for mariadb and postgres"
+say "Images: releases A (9.9.0), B (9.9.1), a broken C; stand-ins for mariadb, postgres, haproxy"
 build() {  # NAME DOCKERFILE TAG [ARGS...]
   local name=$1 file=$2 tag=$3
   shift 3
@@ -81,6 +82,8 @@ build() {  # NAME DOCKERFILE TAG [ARGS...]
 }
 build mariadb docker/standins/mariadb.Dockerfile mariadb:10.11 --build-arg "BASE=$BASE"
 build postgres docker/standins/postgres.Dockerfile postgres:16 --build-arg "BASE=$BASE"
+HAPROXY=$(grep '^HAPROXY_VERSION=' .env.example | cut -d= -f2)
+build haproxy docker/standins/haproxy.Dockerfile "haproxy:$HAPROXY" --build-arg "BASE=$BASE"
 for release in a:9.9.0 b:9.9.1; do
   tag=${release%%:*}
   mapfile -t args < <(RELEASE_TAG="v${release#*:}" bash docker/build-args.sh)
@@ -91,8 +94,9 @@ for release in a:9.9.0 b:9.9.1; do
   build "airflow-$tag" docker/airflow.Dockerfile "advanced-mlops-airflow:$tag" \
     --build-arg "AIRFLOW_BASE=$BASE" --build-arg INSTALL_AIRFLOW=true "${flags[@]}"
 done
-# C: B's images, but the service exits at once (a release that cannot serve).
-printf 'FROM advanced-mlops-service:b\nENTRYPOINT ["sh", "-c", "echo broken release C; exit 3"]\n' \
+# C: B's images, but `mlops serve` (the image's CMD) exits at once: a release that cannot serve,
+# whose MLflow server and migrations (commands of their own) still run.
+printf 'FROM advanced-mlops-service:b\nCMD ["sh", "-c", "echo broken release C; exit 3"]\n' \
   | logged build-c docker build -q -t advanced-mlops-service:c -
 docker tag advanced-mlops-airflow:b advanced-mlops-airflow:c
 
@@ -105,6 +109,8 @@ logged stack-env mlops_host stack env --output "$RUN/stack/.env" --example .env.
   --compose-file docker-compose.yml
 # shellcheck disable=SC2119  # no preferred port: any free one
 { SERVICE_PORT=$(free_port); AIRFLOW_PORT=$(free_port); MLFLOW_PORT=$(free_port); MARIADB_PORT=$(free_port); }
+# shellcheck disable=SC2119
+{ BLUE_PORT=$(free_port); GREEN_PORT=$(free_port); }
 FIRST_DAY=$(python3 -c "import datetime as d; print(d.date.fromisoformat('$HISTORY_START') + d.timedelta(days=$HISTORY_DAYS))")
 LAST_DAY=$(python3 -c "import datetime as d; print(d.date.fromisoformat('$FIRST_DAY') + d.timedelta(days=$E2E_DAYS - 1))")
 uv run --frozen --quiet python - "$RUN/stack/.env" <<PY
@@ -115,6 +121,7 @@ path.write_text(with_values(path.read_text(), {
     "COMPOSE_PROJECT_NAME": "$PROJECT", "SERVICE_IMAGE": "advanced-mlops-service",
     "AIRFLOW_IMAGE": "advanced-mlops-airflow", "IMAGE_TAG": "a", "SERVICE_PORT": "$SERVICE_PORT",
     "AIRFLOW_PORT": "$AIRFLOW_PORT", "MLFLOW_PORT": "$MLFLOW_PORT", "MARIADB_PORT": "$MARIADB_PORT",
+    "SERVICE_BLUE_PORT": "$BLUE_PORT", "SERVICE_GREEN_PORT": "$GREEN_PORT",
     "MLOPS_CUSTOMERS": "$CUSTOMERS", "MLOPS_MAX_ITERATIONS": "120", "MLOPS_SERVE_WORKERS": "1",
     "MLOPS_DAGS_START": "$FIRST_DAY", "MLOPS_DAGS_END": "$LAST_DAY", "AIRFLOW_PARALLELISM": "2",
 }))
@@ -197,15 +204,21 @@ wait_runs continuous_training 1 1800
 record "training DAG by the asset, champion promoted" "$start"
 
 start=$(now)
-wait_healthy 600 service
+wait_healthy 600 service-blue service-green proxy
 SERVICE=http://127.0.0.1:$SERVICE_PORT
 body=$(uv run --frozen --quiet python -c 'import json
 from advanced_mlops.serving.sample_requests import sample_requests
 print(json.dumps(sample_requests(1)[0]))')
 answer=$(curl -fsS -H 'Content-Type: application/json' -d "$body" "$SERVICE/predict") || fail "no prediction"
 echo "   $answer"
-meta() { curl -fsS --max-time 5 "$SERVICE/metadata" | python3 -c 'import json, sys; m = json.load(sys.stdin); print(m["service_version"], m["version"])'; }
-[[ "$(meta)" == "9.9.0 "* ]] || fail "/metadata: $(meta), expected service 9.9.0"
+meta_at() { curl -fsS --max-time 5 "$1/metadata" | python3 -c 'import json, sys; m = json.load(sys.stdin); print(m["service_version"], m["version"])'; }
+meta() {  # each replica's service and model versions, alone and through the proxy (one line)
+  echo "$(meta_at "http://127.0.0.1:$BLUE_PORT") / $(meta_at "http://127.0.0.1:$GREEN_PORT") / $(meta_at "$SERVICE")"
+}
+serves() {  # VERSION: every replica and the proxy report this service version
+  [[ "$(meta)" =~ ^$1\ [0-9]+\ /\ $1\ [0-9]+\ /\ $1\ [0-9]+$ ]]
+}
+serves 9.9.0 || fail "/metadata: $(meta), expected service 9.9.0"
 record "service answers with the champion (via the MLflow server)" "$start"
 
 start=$(now)
@@ -214,7 +227,7 @@ wait_runs monitoring 1 1200
 record "monitoring DAG" "$start"
 
 # --- 5. rollouts ---------------------------------------------------------------------------
-say "mlops deploy rollout a -> b (answering throughout?), then -> c (broken, rolled back)"
+say "mlops deploy rollout a -> b (answering throughout), then -> c (broken, rolled back)"
 probe_loop() {  # counts answers, failures and the longest outage (s), every 0.5 s until $RUN/stop
   local ok=0 failed=0 down_since="" longest=0
   while [[ ! -e "$RUN/stop" ]]; do
@@ -240,19 +253,19 @@ rm -f "$RUN/stop"; probe_loop ab & probe=$!
 COMPOSE_PROJECT_NAME=$PROJECT logged rollout-b rollout b 900
 touch "$RUN/stop"; wait "$probe"
 read -r ok failed longest <"$RUN/probe-ab"
-[[ "$(meta)" == "9.9.1 "* ]] || fail "/metadata after the rollout: $(meta), expected 9.9.1"
+serves 9.9.1 || fail "/metadata after the rollout: $(meta), expected 9.9.1"
 record "rollout a -> b ($ok answers, $failed failed, longest outage ${longest}s)" "$start"
 
 start=$(now)
 rm -f "$RUN/stop"; probe_loop bc & probe=$!
-if COMPOSE_PROJECT_NAME=$PROJECT rollout c 180 >"$LOGS/rollout-c.log" 2>&1; then
+if COMPOSE_PROJECT_NAME=$PROJECT rollout c 120 >"$LOGS/rollout-c.log" 2>&1; then
   fail "the broken release c was deployed"
 fi
 touch "$RUN/stop"; wait "$probe"
 read -r ok failed longest <"$RUN/probe-bc"
 grep -q "rolled back to b, which passes the smoke test" "$LOGS/rollout-c.log" \
   || { cat "$LOGS/rollout-c.log" >&2; fail "c was not rolled back to a healthy b"; }
-[[ "$(meta)" == "9.9.1 "* ]] || fail "/metadata after the rollback: $(meta)"
+serves 9.9.1 || fail "/metadata after the rollback: $(meta)"
 echo "   $(tail -n 1 "$LOGS/rollout-c.log")"
 record "rollout b -> c refused, back on b ($ok answers, $failed failed, outage ${longest}s)" "$start"
 

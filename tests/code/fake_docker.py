@@ -6,7 +6,10 @@ Compose does for a tag (comma-separated lists of tags):
 - FAKE_DOCKER_UNPULLABLE: `pull` only warns and exits 0, as Compose does for a service that also
   has a `build:` section; `up` then builds the tag from the checkout (recorded as a `build`
   call) unless given `--no-build`, which fails for want of the image;
-- FAKE_DOCKER_CRASHING: `up` fails, a container of the tag exiting."""
+- FAKE_DOCKER_CRASHING: `up` fails, a container of the tag exiting; `TAG@SERVICE` only when
+  `up` names that service (a replica whose new tag never gets healthy).
+
+`config --services` lists the compose file's services (not recorded: it changes nothing)."""
 
 from __future__ import annotations
 
@@ -26,11 +29,19 @@ tags = [line.split("=", 1)[1] for line in open(env_file).read().splitlines()
         if line.startswith("IMAGE_TAG=")]
 tag = os.environ.get("IMAGE_TAG") or (tags[-1] if tags else None)
 compose = open(args[args.index("-f") + 1]).read()
+if "config" in args:
+    import yaml
+    print("\\n".join(yaml.safe_load(compose)["services"]))
+    sys.exit(0)
 verb = "pull" if "pull" in args else "up"
-listed = lambda name: tag in os.environ.get(name, "").split(",")
+named = [a for a in args[args.index(verb) + 1:] if not a.startswith("-") and not a.isdigit()]
+entries = lambda name: os.environ.get(name, "").split(",")
+listed = lambda name: tag in entries(name) or any(f"{{tag}}@{{s}}" in entries(name) for s in named)
 def record(verb):
     with open(os.environ["FAKE_DOCKER_LOG"], "a") as log:
-        log.write(json.dumps({{"verb": verb, "tag": tag, "args": args, "compose": compose}}))
+        log.write(json.dumps(
+            {{"verb": verb, "tag": tag, "args": args, "compose": compose, "services": named}}
+        ))
         log.write("\\n")
 record(verb)
 if verb == "pull" and listed("FAKE_DOCKER_MISSING"):
@@ -43,7 +54,8 @@ if verb == "up" and listed("FAKE_DOCKER_UNPULLABLE"):
     record("build")
 if verb == "up" and listed("FAKE_DOCKER_CRASHING"):
     print("Container service  Started", file=sys.stderr)
-    sys.exit(f"dependency failed to start: container service exited (1) on {{tag}}")
+    container = " ".join(named) or "service"
+    sys.exit(f"dependency failed to start: container {{container}} exited (1) on {{tag}}")
 """
 
 ENV_TEXT = "# the deploy host's compose env\nMARIADB_PASSWORD='s3cret'\nIMAGE_TAG=v1.0.0\n"
@@ -69,6 +81,13 @@ def calls(host: Path) -> list[tuple[str, str | None]]:
     log = host / "docker.log"
     lines = log.read_text().splitlines() if log.exists() else []
     return [(c["verb"], c["tag"]) for c in map(json.loads, lines)]
+
+
+def steps(host: Path) -> list[tuple[str, str | None, str]]:
+    """Each docker call: its verb, tag and the services it named (space-separated)."""
+    log = host / "docker.log"
+    lines = log.read_text().splitlines() if log.exists() else []
+    return [(c["verb"], c["tag"], " ".join(c["services"])) for c in map(json.loads, lines)]
 
 
 def compose_files_used(host: Path) -> list[str]:

@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 import yaml
 
+from advanced_mlops.deploy.compose import REPLICAS
+
 ROOT = Path(__file__).resolve().parents[2]
 VARIABLE = re.compile(r"\$\{(\w+)(?::?[-?]([^}]*))?\}")
 ONLY_VARIABLES = re.compile(r"^(\$\{\w+(:?[-?][^}]*)?\})+$")
@@ -113,7 +115,8 @@ def test_profiles(services: dict[str, dict[str, Any]]) -> None:
     assert profile("loadtest") == {"loadtest"}
     loadtest = services["loadtest"]["command"]
     assert loadtest[:2] == ["mlops", "loadtest"]
-    assert "--host=http://service:3000" in loadtest
+    assert "--host=http://proxy:3000" in loadtest
+    assert services["loadtest"]["depends_on"] == {"proxy": {"condition": "service_healthy"}}
     for worker in ("airflow-worker-1", "airflow-worker-2"):
         assert services[worker]["command"] == ["airflow", "celery", "worker"]
         assert "redis" in services[worker]["depends_on"]
@@ -127,7 +130,9 @@ def test_profiles(services: dict[str, dict[str, Any]]) -> None:
 
 def test_published_ports_are_variables(services: dict[str, dict[str, Any]]) -> None:
     published = {name: s["ports"] for name, s in services.items() if "ports" in s}
-    assert set(published) == {"mariadb", "mlflow", "service", "airflow-api-server"}
+    assert set(published) == {
+        "mariadb", "mlflow", "proxy", "service-blue", "service-green", "airflow-api-server"
+    }  # fmt: skip
     for name, ports in published.items():
         for port in ports:
             host_part = str(port).rsplit(":", 1)[0]
@@ -153,6 +158,75 @@ def test_airflow_gets_what_the_dags_need(services: dict[str, dict[str, Any]]) ->
         ), name
     assert services["airflow-init"]["restart"] == "no"
     assert "airflow db migrate" in services["airflow-init"]["command"][-1]
-    assert services["service"]["depends_on"]["mlops-init"] == {
-        "condition": "service_completed_successfully"
-    }
+    for replica in REPLICAS:
+        assert services[replica.service]["depends_on"]["mlops-init"] == {
+            "condition": "service_completed_successfully"
+        }
+
+
+# --- the service's replicas behind the proxy (mlops deploy rollout replaces one at a time) -------
+
+
+def test_the_service_runs_as_the_replicas_the_rollout_knows(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    serving = {n for n, s in services.items() if s.get("command") is None and "build" in s}
+    assert serving == {replica.service for replica in REPLICAS}, "mlops serve runs elsewhere"
+    assert "service" not in services  # one container for port 3000 meant an outage per rollout
+    for replica in REPLICAS:
+        service = services[replica.service]
+        key, default = replica.port  # where the rollout smoke-tests it alone
+        assert service["ports"] == [f"${{BIND_ADDRESS:-127.0.0.1}}:${{{key}:-{default}}}:3000"]
+        assert "/readyz" in service["healthcheck"]["test"][-1]
+        assert service["restart"] == "unless-stopped"
+        assert service["image"] == services["mlflow"]["image"]  # released with the same tag
+
+
+def test_each_replica_has_a_journal_of_its_own(services: dict[str, dict[str, Any]]) -> None:
+    """The journal at /var/lib/mlops is written by one process: never a volume shared."""
+    journals = [
+        volume.split(":")[0]
+        for replica in REPLICAS
+        for volume in services[replica.service]["volumes"]
+        if volume.split(":")[1] == "/var/lib/mlops"
+    ]
+    assert len(journals) == len(REPLICAS) == len(set(journals))
+    for name, service in services.items():
+        if name not in {replica.service for replica in REPLICAS}:
+            mounted = {str(volume).split(":")[0] for volume in service.get("volumes", [])}
+            assert not mounted & set(journals), f"{name} mounts a replica's journal"
+
+
+def test_the_proxy_publishes_the_service_and_is_healthy_through_a_replica(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    proxy = services["proxy"]
+    assert proxy["ports"] == ["${BIND_ADDRESS:-127.0.0.1}:${SERVICE_PORT:-3000}:3000"]
+    assert proxy["image"].startswith("haproxy:${HAPROXY_VERSION:-")
+    assert proxy["healthcheck"]["test"][-1] == "http://127.0.0.1:3000/readyz"
+    assert proxy["restart"] == "unless-stopped"
+    config = "./docker/proxy/haproxy.cfg:/usr/local/etc/haproxy/haproxy.cfg:ro"
+    assert proxy["volumes"] == [config]
+    # The rollout starts every other service before the replicas: none may pull them in (it
+    # would recreate both at once), nor may the proxy wait for them (a fresh stack has no
+    # champion yet).
+    for name, service in services.items():
+        if not service.get("profiles"):
+            needs = set(service.get("depends_on", {}))
+            assert not needs & {replica.service for replica in REPLICAS}, name
+
+
+def test_the_proxy_sends_to_each_replica_only_when_ready() -> None:
+    config = (ROOT / "docker" / "proxy" / "haproxy.cfg").read_text()
+    lines = [line.split("#")[0].strip() for line in config.splitlines()]
+    servers = [line.split()[2] for line in lines if line.startswith("server ")]
+    assert servers == [f"{replica.service}:3000" for replica in REPLICAS]
+    assert "bind :3000" in lines
+    assert "http-check send meth GET uri /readyz" in lines
+    assert "http-check expect status 200" in lines
+    defaults = next(line for line in lines if line.startswith("default-server "))
+    # health-checked, addresses asked again of Docker's DNS (a replaced replica has a new one),
+    # started even while a replica is not running
+    assert {"check", "resolvers", "docker", "init-addr"} <= set(defaults.split())
+    assert "option redispatch 1" in lines
+    assert any(line.startswith("retry-on conn-failure empty-response") for line in lines)

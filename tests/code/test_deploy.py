@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 
 from advanced_mlops.deploy import compose, smoke
-from advanced_mlops.deploy.compose import Checkout, Compose, rollout
+from advanced_mlops.deploy.compose import Checkout, Compose, Replica, rollout
 from advanced_mlops.errors import MlopsError
-from tests.code.fake_docker import ENV_TEXT, calls, compose_files_used, deploy_host
+from tests.code.fake_docker import ENV_TEXT, calls, compose_files_used, deploy_host, steps
 from tests.conftest import free_port
 from tests.integration.cli import run
 
@@ -62,6 +62,9 @@ def test_a_rollout_switches_the_tag_keeps_the_previous_one_and_the_rest(host: Pa
         "up",
         "-d",
         "--no-build",  # never built from the checkout: see the unpullable tag below
+        "--wait",  # healthy, or a failure in that time: a bad release fails fast
+        "--wait-timeout",
+        "180",
         "service",
         "airflow-scheduler",
     ]
@@ -105,7 +108,8 @@ def test_a_tag_that_pulls_with_a_mere_warning_is_never_built_from_the_checkout(
     with pytest.raises(MlopsError) as error:
         rollout(stack(host), "v1.1.0", passing)
     assert str(error.value) == (
-        "`docker compose up -d --no-build` exited 1: Error response from daemon: No such image: "
+        "`docker compose up -d --no-build --wait --wait-timeout 180` exited 1: Error response "
+        "from daemon: No such image: "
         "ghcr.io/o/s:v1.1.0; rolled back to v1.0.0, which passes the smoke test"
     )
     assert calls(host) == [("pull", "v1.1.0"), ("up", "v1.1.0"), ("up", "v1.0.0")]
@@ -188,6 +192,135 @@ def test_missing_files_and_a_missing_docker_are_one_clear_error(host: Path) -> N
     with pytest.raises(MlopsError, match=r"cannot run '.*nope': No such file"):
         rollout(absent, "v1.1.0", passing)
     assert (host / ".env").read_text() == ENV_TEXT
+
+
+# --- the service's replicas: replaced one at a time, the other answering ------------------------
+
+REPLICATED = "services: {mariadb: {}, mlflow: {}, proxy: {}, service-blue: {}, service-green: {}}\n"
+OTHERS = "mariadb mlflow proxy"
+
+
+@pytest.fixture
+def replicated(host: Path) -> Path:
+    """The deploy host with a compose file whose service runs as the two replicas."""
+    (host / "docker-compose.yml").write_text(REPLICATED)
+    return host
+
+
+class ReplicaSmokes:
+    """Smoke tests of single replicas: records which replica was tested on which tag after how
+    many docker calls; fails for the (replica, tag) pairs given."""
+
+    def __init__(self, host: Path, *failing: tuple[str, str]) -> None:
+        self.host, self.failing = host, set(failing)
+        self.seen: list[tuple[str, str | None, int]] = []
+
+    def __call__(self, replica: Replica) -> list[str]:
+        tag = compose.env_value((self.host / ".env").read_text(), "IMAGE_TAG")
+        self.seen.append((replica.service, tag, len(steps(self.host))))
+        failed = (replica.service, tag) in self.failing
+        return ["prediction (POST /predict): answered 500"] if failed else []
+
+
+def test_the_replicas_are_replaced_one_at_a_time_each_smoke_tested_before_the_next(
+    replicated: Path,
+) -> None:
+    smokes = ReplicaSmokes(replicated)
+    assert rollout(stack(replicated), "v1.1.0", passing, replica_smoke=smokes, wait=30) == "v1.0.0"
+    assert steps(replicated) == [
+        ("pull", "v1.1.0", ""),
+        ("up", "v1.1.0", OTHERS),  # MLflow, migrations... first: the replicas need them
+        ("up", "v1.1.0", "service-blue"),
+        ("up", "v1.1.0", "service-green"),
+    ]
+    # blue was smoke-tested alone after its own start and before green was touched
+    assert smokes.seen == [("service-blue", "v1.1.0", 3), ("service-green", "v1.1.0", 4)]
+    replica_args = json.loads((replicated / "docker.log").read_text().splitlines()[2])["args"]
+    up = ["up", "-d", "--no-build", "--no-deps", "--wait", "--wait-timeout", "30"]
+    assert replica_args[-8:-1] == up
+    assert replica_args[-1] == "service-blue"  # alone: its dependencies are not recreated
+
+
+def test_a_replica_that_fails_is_put_back_alone_while_the_other_serves(replicated: Path) -> None:
+    smokes = ReplicaSmokes(replicated, ("service-blue", "v1.1.0"))
+    with pytest.raises(MlopsError) as error:
+        rollout(stack(replicated), "v1.1.0", passing, replica_smoke=smokes, wait=30)
+    assert str(error.value) == (
+        "smoke test of v1.1.0 failed: service-blue: prediction (POST /predict): answered 500; "
+        "rolled back to v1.0.0, which passes the smoke test"
+    )
+    assert steps(replicated) == [
+        ("pull", "v1.1.0", ""),
+        ("up", "v1.1.0", OTHERS),
+        ("up", "v1.1.0", "service-blue"),
+        ("up", "v1.0.0", OTHERS),
+        ("up", "v1.0.0", "service-blue"),  # green was never touched: it served throughout
+    ]
+    assert smokes.seen[-1] == ("service-blue", "v1.0.0", 5)  # the old tag smoke-tested again
+    assert (replicated / ".env").read_text() == ENV_TEXT
+
+
+def test_a_replica_that_never_gets_healthy_puts_both_back_the_last_one_first(
+    replicated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FAKE_DOCKER_CRASHING", "v1.1.0@service-green")
+    smokes = ReplicaSmokes(replicated)
+    with pytest.raises(MlopsError) as error:
+        rollout(stack(replicated), "v1.1.0", passing, replica_smoke=smokes, wait=12.5)
+    assert str(error.value) == (
+        "`docker compose up -d --no-build --no-deps --wait --wait-timeout 13 service-green` "
+        "exited 1: dependency failed to start: container service-green exited (1) on v1.1.0; "
+        "rolled back to v1.0.0, which passes the smoke test"
+    )
+    assert steps(replicated)[3:] == [
+        ("up", "v1.1.0", "service-green"),
+        ("up", "v1.0.0", OTHERS),
+        ("up", "v1.0.0", "service-green"),
+        ("up", "v1.0.0", "service-blue"),
+    ]
+    assert [(name, tag) for name, tag, _ in smokes.seen] == [
+        ("service-blue", "v1.1.0"),
+        ("service-green", "v1.0.0"),
+        ("service-blue", "v1.0.0"),
+    ]
+
+
+def test_a_replica_failing_on_the_old_tag_too_is_reported(replicated: Path) -> None:
+    smokes = ReplicaSmokes(replicated, ("service-blue", "v1.1.0"), ("service-blue", "v1.0.0"))
+    expected = r"v1\.0\.0, which fails the smoke test too: service-blue: prediction \(POST /predict"
+    with pytest.raises(MlopsError, match=expected):
+        rollout(stack(replicated), "v1.1.0", passing, replica_smoke=smokes, wait=30)
+
+
+def test_a_stack_that_fails_after_both_replicas_puts_both_back(replicated: Path) -> None:
+    smoke = failing_on(replicated, "v1.1.0", "airflow health: scheduler is unhealthy")
+    with pytest.raises(MlopsError, match=r"unhealthy; rolled back to v1\.0\.0, which passes"):
+        rollout(stack(replicated), "v1.1.0", smoke, replica_smoke=ReplicaSmokes(replicated))
+    assert steps(replicated)[4:] == [
+        ("up", "v1.0.0", OTHERS),
+        ("up", "v1.0.0", "service-green"),
+        ("up", "v1.0.0", "service-blue"),
+    ]
+
+
+def test_services_named_keep_the_replicas_apart(replicated: Path) -> None:
+    rollout(stack(replicated, "service-green", "mlflow"), "v1.1.0", passing, pull=False)
+    assert steps(replicated) == [("up", "v1.1.0", "mlflow"), ("up", "v1.1.0", "service-green")]
+
+
+def test_an_interrupted_replica_is_put_back_without_a_smoke_test(replicated: Path) -> None:
+    def interrupted(replica: Replica) -> list[str]:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        rollout(stack(replicated), "v1.1.0", passing, pull=False, replica_smoke=interrupted)
+    assert steps(replicated) == [
+        ("up", "v1.1.0", OTHERS),
+        ("up", "v1.1.0", "service-blue"),
+        ("up", "v1.0.0", OTHERS),
+        ("up", "v1.0.0", "service-blue"),
+    ]
+    assert (replicated / ".env").read_text() == ENV_TEXT
 
 
 # --- the deploy folder as a git checkout ------------------------------------------------------
@@ -477,3 +610,21 @@ def test_the_command_moves_a_git_checkout_and_puts_it_back(
     )
     assert compose_files_used(checkout)[0] == "services: {}  # v1.1.0\n"
     assert git(checkout, "branch", "--show-current").strip() == "main"
+
+
+def test_the_command_smoke_tests_each_replica_on_its_own_port(
+    replicated: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(replicated)
+    blue = free_port()
+    (replicated / ".env").write_text(f"{ENV_TEXT}SERVICE_BLUE_PORT={blue}\n")
+    outcome = run(monkeypatch, capsys, {}, "deploy", "rollout", "--tag", "v1.1.0", "--wait", "0")
+    assert outcome.code == 2
+    assert outcome.err.startswith(
+        f"error: smoke test of v1.1.0 failed: service-blue: service readiness "
+        f"(GET http://127.0.0.1:{blue}/readyz): ConnectError"
+    )
+    assert "; rolled back to v1.0.0, which fails the smoke test too: service-blue: " in outcome.err
+    assert [name for _, _, name in steps(replicated)] == [
+        "", OTHERS, "service-blue", OTHERS, "service-blue"
+    ]  # fmt: skip

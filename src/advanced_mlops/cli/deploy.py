@@ -32,7 +32,10 @@ AirflowUrlOption = Annotated[
     ),
 ]
 WaitOption = Annotated[
-    float, typer.Option("--wait", min=0, help="Seconds the stack may take to become healthy.")
+    float,
+    typer.Option(
+        "--wait", min=0, help="Seconds the stack (in a rollout: each step) may take to be healthy."
+    ),
 ]
 EnvFileOption = Annotated[
     Path, typer.Option("--env-file", help="The compose env file (IMAGE_TAG, ports, BIND_ADDRESS).")
@@ -44,11 +47,15 @@ def smoke_urls(env_file: Path, service_url: str | None, airflow_url: str | None)
     the env file (or the environment) as Compose reads them; without the file, its defaults."""
     from advanced_mlops.deploy.compose import AIRFLOW_PORT, SERVICE_PORT, published_url
 
-    text = env_file.read_text(encoding="utf-8") if env_file.is_file() else ""
+    text = _env_text(env_file)
     return (
         service_url or published_url(text, SERVICE_PORT, env_file),
         airflow_url or published_url(text, AIRFLOW_PORT, env_file),
     )
+
+
+def _env_text(env_file: Path) -> str:
+    return env_file.read_text(encoding="utf-8") if env_file.is_file() else ""
 
 
 @deploy_app.command()
@@ -92,18 +99,40 @@ def rollout(
         ),
     ] = True,
 ) -> None:
-    """Check out the tag (in a git checkout), write IMAGE_TAG, pull, `up -d --no-build`,
-    smoke-test; on failure put everything back and smoke-test the previous tag."""
-    from advanced_mlops.deploy.compose import Checkout, Compose, check_tag
+    """Check out the tag (in a git checkout), write IMAGE_TAG, pull, `up -d --no-build` every
+    service but the service's replicas, then each replica alone (healthy and smoke-tested on its
+    own port before the next), smoke-test the stack; on failure put everything back and
+    smoke-test the previous tag."""
+    from advanced_mlops.deploy.compose import (
+        REPLICAS,
+        Checkout,
+        Compose,
+        Replica,
+        check_tag,
+        published_url,
+    )
     from advanced_mlops.deploy.compose import rollout as run_rollout
-    from advanced_mlops.deploy.smoke import default_probes, run_probes
+    from advanced_mlops.deploy.smoke import (
+        default_probes,
+        run_probes,
+        sample_record,
+        service_probes,
+    )
 
     check_tag(tag)  # bad input is refused before anything on the host changes
-    probes = default_probes(*smoke_urls(env_file, service_url, airflow_url))
+    record, text = sample_record(), _env_text(env_file)
+    probes = default_probes(*smoke_urls(env_file, service_url, airflow_url), record)
+    alone = {r: service_probes(published_url(text, r.port, env_file), record) for r in REPLICAS}
+
+    def replica_smoke(replica: Replica) -> list[str]:
+        return run_probes(alone[replica], wait)
+
     files = compose_files or [Path("docker-compose.yml")]
     compose = Compose(env_file, files, services or [])
     checkout = Checkout.of(files[0].resolve().parent)
-    previous = run_rollout(compose, tag, lambda: run_probes(probes, wait), checkout, pull)
+    previous = run_rollout(
+        compose, tag, lambda: run_probes(probes, wait), checkout, pull, replica_smoke, wait
+    )
     moved = f", {checkout.path} on {tag}" if checkout else ""
     render.console.print(
         f"deployed {tag}{moved}, smoke test passed; previous tag {previous or 'none'} kept in "

@@ -7,6 +7,12 @@ with the images. Any failure puts the env file and the checkout back as they wer
 containers were started, starts the old tag again and smoke-tests it; the error names what failed
 and which state the host is left in.
 
+The prediction service runs as replicas behind a proxy (`REPLICAS`): every other service is
+started first, then the replicas one at a time, each smoke-tested on its own port before the next
+is touched, so one of them answers throughout. A replica that fails is put back on the old tag
+while the other still serves. Every step waits for health with `--wait-timeout`: a release that
+cannot start fails in that time, not after minutes.
+
 Containers start with `up -d --no-build`: every image service of the compose file can also be
 built, and without it Compose builds a tag it could not pull from whatever is checked out.
 """
@@ -14,11 +20,12 @@ built, and without it Compose builds a tag it could not pull from whatever is ch
 from __future__ import annotations
 
 import io
+import math
 import os
 import re
 import subprocess
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from dotenv import dotenv_values
@@ -37,7 +44,32 @@ SERVICE_PORT = ("SERVICE_PORT", "3000")
 AIRFLOW_PORT = ("AIRFLOW_PORT", "8080")
 _WILDCARDS = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}
 
+
+@dataclass(frozen=True)
+class Replica:
+    """A replica of the prediction service: its compose service and the port it is published on
+    by itself (the proxy publishes SERVICE_PORT), where it is smoke-tested alone."""
+
+    service: str
+    port: tuple[str, str]
+
+
+# docker-compose.yml's replicas, in the order a rollout replaces them.
+REPLICAS = (
+    Replica("service-blue", ("SERVICE_BLUE_PORT", "3001")),
+    Replica("service-green", ("SERVICE_GREEN_PORT", "3002")),
+)
+
 Smoke = Callable[[], list[str]]
+ReplicaSmoke = Callable[[Replica], list[str]]
+
+
+class SmokeTestError(MlopsError):
+    """A smoke test found problems (as opposed to a command that failed)."""
+
+    def __init__(self, tag: str, problems: list[str]) -> None:
+        super().__init__(f"smoke test of {tag} failed: {'; '.join(problems)}")
+        self.problems = problems
 
 
 def check_tag(tag: str) -> str:
@@ -111,13 +143,66 @@ class Compose:
     services: Sequence[str] = ()
     docker: str = "docker"
 
-    def run(self, *args: str) -> None:
+    def run(self, *args: str, services: Sequence[str] | None = None) -> str:
+        """`docker compose ARGS SERVICES` (this stack's services unless told which)."""
         command = [self.docker, "compose", "--env-file", str(self.env_file)]
         for file in self.files:
             command += ["-f", str(file)]
+        names = list(self.services if services is None else services)
         # The shell's IMAGE_TAG would win over the env file's and defeat the switch.
         env = {k: v for k, v in os.environ.items() if k != TAG_KEY}
-        _run([*command, *args, *self.services], f"docker compose {' '.join(args)}", env)
+        return _run([*command, *args, *names], f"docker compose {' '.join([*args, *names])}", env)
+
+    def up(self, services: Sequence[str] | None, wait: float, alone: bool = False) -> None:
+        """Start `services` (None: all of this stack's) on the env file's tag and wait until they
+        are healthy, at most `wait` seconds; `alone`: without touching their dependencies."""
+        flags = ["--no-deps"] if alone else []
+        timeout = ["--wait", "--wait-timeout", str(max(1, math.ceil(wait)))]
+        self.run("up", "-d", "--no-build", *flags, *timeout, services=services)
+
+    def plan(self) -> Plan:
+        """What a rollout starts: every service but the replicas together, then each replica.
+
+        A compose file without replicas is started as a whole (`others` None), as before."""
+        names = list(self.services) or self.run("config", "--services").split()
+        replicas = tuple(replica for replica in REPLICAS if replica.service in names)
+        if not replicas:
+            return Plan(tuple(self.services) or None, ())
+        serving = {replica.service for replica in replicas}
+        return Plan(tuple(name for name in names if name not in serving), replicas)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The services started together (None: all; empty: none), then the replicas in order."""
+
+    others: tuple[str, ...] | None
+    replicas: tuple[Replica, ...]
+
+    def only(self, replicas: Sequence[Replica]) -> Plan:
+        """The same plan with only these replicas (those a failed rollout replaced)."""
+        return Plan(self.others, tuple(r for r in reversed(self.replicas) if r in replicas))
+
+
+def apply(
+    compose: Compose,
+    plan: Plan,
+    tag: str,
+    wait: float,
+    replica_smoke: ReplicaSmoke | None,
+    replacing: Callable[[Replica], None] = lambda replica: None,
+) -> None:
+    """Start the plan on the env file's `tag`: the other services, then one replica at a time,
+    each healthy and smoke-tested alone before the next is touched (`replacing` hears of each
+    before it is replaced). Raises SmokeTestError, or MlopsError for a command that failed."""
+    if plan.others is None or plan.others:
+        compose.up(plan.others, wait)
+    for replica in plan.replicas:
+        replacing(replica)
+        compose.up([replica.service], wait, alone=True)
+        problems = replica_smoke(replica) if replica_smoke else []
+        if problems:
+            raise SmokeTestError(tag, [f"{replica.service}: {problem}" for problem in problems])
 
 
 @dataclass(frozen=True)
@@ -176,49 +261,62 @@ def _run(command: list[str], name: str, env: dict[str, str]) -> str:
 
 
 def rollout(
-    compose: Compose, tag: str, smoke: Smoke, checkout: Checkout | None = None, pull: bool = True
+    compose: Compose,
+    tag: str,
+    smoke: Smoke,
+    checkout: Checkout | None = None,
+    pull: bool = True,
+    replica_smoke: ReplicaSmoke | None = None,
+    wait: float = 180,
 ) -> str | None:
     """Put the stack on `tag` and smoke-test it; returns the previous tag kept in the file.
 
-    `pull=False` is for images already on the host (`docker load` on an air-gapped host, or
-    built there as `make stack-e2e` does): a tag whose images are missing then fails at `up`."""
+    `smoke` tests the whole stack at the end, `replica_smoke` each replica as soon as it runs the
+    tag; `wait` bounds each compose step's wait for health. `pull=False` is for images already
+    on the host (`docker load` on an air-gapped host, or built there as `make stack-e2e` does): a
+    tag whose images are missing then fails at `up`."""
     check_tag(tag)
     for file in (*compose.files, compose.env_file):
         if not file.is_file():
             raise MlopsError(f"{file}: no such file on this host")
     original = compose.env_file.read_text(encoding="utf-8")
     text, previous = switched(original, tag)
-    undo = Undo(compose, original, (checkout, checkout.move_to_tag(tag)) if checkout else None)
+    moved = (checkout, checkout.move_to_tag(tag)) if checkout else None
+    undo = Undo(compose, original, wait, moved)
     compose.env_file.write_text(text, encoding="utf-8")
     try:
+        plan = compose.plan()  # the released compose file's services
         if pull:
             compose.run("pull")  # an image that cannot be pulled stops the rollout here...
-        undo = replace(undo, started=True)
-        compose.run("up", "-d", "--no-build")  # ...or here, never built from the checkout
-        problems = smoke()
+        undo.started = True
+        apply(compose, plan, tag, wait, replica_smoke, undo.replaced.append)  # ...or here, never
+        problems = smoke()  # built from the checkout
         if problems:
-            raise MlopsError(f"smoke test of {tag} failed: {'; '.join(problems)}")
+            raise SmokeTestError(tag, problems)
     except MlopsError as exc:
-        raise MlopsError(f"{exc}; {undo.roll_back(smoke)}") from None
+        raise MlopsError(f"{exc}; {undo.roll_back(smoke, replica_smoke)}") from None
     except BaseException:  # interrupted or a bug: still leave the host on its old tag
-        undo.roll_back(None)
+        undo.roll_back(None, None)
         raise
     return previous
 
 
-@dataclass(frozen=True)
+@dataclass
 class Undo:
-    """What puts the host back: the env file's text, the checkout with where its HEAD was, and
-    whether containers of the new tag were started."""
+    """What puts the host back: the env file's text, the checkout with where its HEAD was,
+    whether containers of the new tag were started, and which replicas were replaced."""
 
     compose: Compose
     original: str
+    wait: float
     moved: tuple[Checkout, str] | None = None
     started: bool = False
+    replaced: list[Replica] = field(default_factory=list)
 
-    def roll_back(self, smoke: Smoke | None) -> str:
-        """Restore the files, restart the old tag when containers were touched and smoke-test it
-        again (unless interrupted); says which state the host is left in."""
+    def roll_back(self, smoke: Smoke | None, replica_smoke: ReplicaSmoke | None) -> str:
+        """Restore the files, restart the old tag where containers were touched (the replaced
+        replicas one at a time, last first) and smoke-test it again (unless interrupted); says
+        which state the host is left in."""
         self.compose.env_file.write_text(self.original, encoding="utf-8")
         notes = [_restore(*self.moved)] if self.moved else []
         before = env_value(self.original, TAG_KEY)
@@ -227,8 +325,25 @@ class Undo:
         elif before is None:
             notes.append(f"no previous {TAG_KEY} to roll back to: the host runs the failed tag")
         else:
-            notes.append(_restart(self.compose, before, smoke))
+            notes.append(self._restart(before, smoke, replica_smoke))
         return "; ".join(notes)
+
+    def _restart(self, before: str, smoke: Smoke | None, replica_smoke: ReplicaSmoke | None) -> str:
+        """Start the old tag again and tell whether it is healthy: the host's state after a
+        failure."""
+        try:
+            plan = self.compose.plan().only(self.replaced)  # the old compose file's services
+            apply(self.compose, plan, before, self.wait, replica_smoke)
+            problems = smoke() if smoke else []
+        except SmokeTestError as exc:
+            problems = exc.problems
+        except MlopsError as exc:
+            return f"rolling back to {before} failed too: {exc}"
+        if smoke is None:
+            return f"rolled back to {before} (not smoke-tested)"
+        if problems:
+            return f"rolled back to {before}, which fails the smoke test too: {'; '.join(problems)}"
+        return f"rolled back to {before}, which passes the smoke test"
 
 
 def _restore(checkout: Checkout, position: str) -> str:
@@ -237,16 +352,3 @@ def _restore(checkout: Checkout, position: str) -> str:
     except MlopsError as exc:
         return f"putting the checkout back on {position} failed: {exc}"
     return f"checkout back on {position}"
-
-
-def _restart(compose: Compose, before: str, smoke: Smoke | None) -> str:
-    """Start the old tag again and tell whether it is healthy: the host's state after a failure."""
-    try:
-        compose.run("up", "-d", "--no-build")
-    except MlopsError as exc:
-        return f"rolling back to {before} failed too: {exc}"
-    if smoke is None:
-        return f"rolled back to {before} (not smoke-tested)"
-    if problems := smoke():
-        return f"rolled back to {before}, which fails the smoke test too: {'; '.join(problems)}"
-    return f"rolled back to {before}, which passes the smoke test"

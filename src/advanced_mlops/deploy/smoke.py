@@ -102,8 +102,11 @@ def sample_record() -> dict[str, Any]:
     return sample_requests(1)[0]
 
 
-def default_probes(service_url: str, airflow_url: str) -> list[Probe]:
-    return [*service_probes(service_url, sample_record()), airflow_probe(airflow_url)]
+def default_probes(
+    service_url: str, airflow_url: str, record: dict[str, Any] | None = None
+) -> list[Probe]:
+    """The service's probes (predicting `record`, else a sample) and Airflow's."""
+    return [*service_probes(service_url, record or sample_record()), airflow_probe(airflow_url)]
 
 
 def run_probes(probes: list[Probe], wait_seconds: float) -> list[str]:

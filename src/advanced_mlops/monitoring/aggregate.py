@@ -22,7 +22,7 @@ import pandas as pd
 from sqlalchemy import Connection, Join, Text, and_, func, select, type_coerce
 
 from advanced_mlops import schema
-from advanced_mlops.store.tables import labels, prediction_log
+from advanced_mlops.store.tables import labels, prediction_log, shadow_predictions
 from advanced_mlops.training.reference import (
     ReferenceProfile,
     bin_counts,
@@ -272,24 +272,25 @@ def shadow_pairs(
     answered and the challenger scored in shadow whose label had arrived by `known_by`; and the
     first day the challenger scored anything (when its shadow period began, in log time)."""
     _, end = day_bounds(known_by)
+    shadow = shadow_predictions
     shadowed = and_(
         prediction_log.c.model_version == champion,
-        prediction_log.c.shadow_version == challenger,
+        shadow.c.version == challenger,
         prediction_log.c.created_at < end,
     )
+    beside = prediction_log.join(shadow, shadow.c.request_id == prediction_log.c.request_id)
     query = (
         select(
-            labels.c[schema.LABEL],
-            prediction_log.c.prediction,
-            prediction_log.c.shadow_prediction,
-            func.count(),
+            labels.c[schema.LABEL], prediction_log.c.prediction, shadow.c.prediction, func.count()
         )
-        .select_from(_labelled_log())
+        .select_from(
+            _labelled_log().join(shadow, shadow.c.request_id == prediction_log.c.request_id)
+        )
         .where(shadowed, labels.c.available_at <= known_by)
-        .group_by(
-            labels.c[schema.LABEL], prediction_log.c.prediction, prediction_log.c.shadow_prediction
-        )
+        .group_by(labels.c[schema.LABEL], prediction_log.c.prediction, shadow.c.prediction)
     )
     cells = {(str(t), str(a), str(b)): int(n) for t, a, b, n in conn.execute(query).all()}
-    first = conn.execute(select(func.min(prediction_log.c.created_at)).where(shadowed)).scalar()
+    first = conn.execute(
+        select(func.min(prediction_log.c.created_at)).select_from(beside).where(shadowed)
+    ).scalar()
     return cells, None if first is None else pd.Timestamp(first).date()

@@ -1,4 +1,5 @@
-"""The model being served: loaded once from the registry alias, swapped when the alias moves.
+"""The models a worker holds: the champion that answers, and the challenger in shadow, each loaded
+from its registry alias and swapped when the alias moves (one `AliasWatcher` per alias).
 
 Requests take a reference to the current `Champion` once and use it to the end, so a swap never
 breaks a request in flight; the new model is loaded before the reference changes.
@@ -31,11 +32,16 @@ class Champion:
 
 def champion_version(settings: Settings) -> str:
     """The version behind alias `champion`, or an MlopsError saying there is none."""
-    version = mlflow_io.alias_version(settings, mlflow_io.CHAMPION)
+    return required_version(settings, mlflow_io.CHAMPION)
+
+
+def required_version(settings: Settings, alias: str) -> str:
+    """The version behind `alias`, or an MlopsError saying there is none."""
+    version = mlflow_io.alias_version(settings, alias)
     if version is None:
         raise MlopsError(
-            f"no champion: model {settings.store.model_name!r} has no version with alias "
-            "'champion' (train, gate and promote one first)"
+            f"no {alias}: model {settings.store.model_name!r} has no version with alias "
+            f"{alias!r} (train, gate and promote one first)"
         )
     return version
 
@@ -57,21 +63,31 @@ def load_version(settings: Settings, version: str) -> Champion:
     )
 
 
-class ChampionWatcher:
-    """Holds the current champion and polls the registry for a moved alias."""
+class AliasWatcher:
+    """Follows one registry alias (`champion`, `challenger`) in a thread of its own and holds its
+    model in `current`: None while the alias is not set. A `required` watcher (the champion) loads
+    its model at start, MlopsError when there is none, and keeps serving the last model if the
+    alias disappears: a service must always have something to answer with."""
 
     def __init__(
         self,
         settings: Settings,
+        alias: str,
         interval_seconds: float,
-        on_swap: Callable[[Champion], None] = lambda _: None,
+        on_swap: Callable[[Champion | None], None] = lambda _: None,
+        *,
+        required: bool = False,
     ) -> None:
         self.settings = settings
+        self.alias = alias
         self.interval = interval_seconds
         self.on_swap = on_swap
-        self.current = load_champion(settings)
+        self.required = required
+        self.current: Champion | None = None
+        if required:
+            self.current = load_version(settings, required_version(settings, alias))
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="champion-watcher", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=f"{alias}-watcher", daemon=True)
 
     def start(self) -> None:
         self._thread.start()
@@ -80,19 +96,26 @@ class ChampionWatcher:
         self._stop.set()
 
     def refresh(self) -> bool:
-        """Swap to the registry's champion if it changed; True when it did."""
-        version = mlflow_io.alias_version(self.settings, mlflow_io.CHAMPION)
-        if version is None or version == self.current.version:
+        """Follow the registry's alias if it moved; True when it did."""
+        version = mlflow_io.alias_version(self.settings, self.alias)
+        before = self.current.version if self.current else None
+        if version == before or (version is None and self.required):
             return False
-        fresh = load_champion(self.settings)
-        log.info("champion moved from v%s to v%s", self.current.version, fresh.version)
+        fresh = None if version is None else load_version(self.settings, version)
+        log.info("%s moved from %s to %s", self.alias, _named(before), _named(version))
         self.current = fresh
         self.on_swap(fresh)
         return True
 
     def _run(self) -> None:
-        while not self._stop.wait(self.interval):
+        while True:
             try:
                 self.refresh()
-            except Exception:  # the registry may be briefly unreachable; keep serving
-                log.warning("could not check the champion alias", exc_info=True)
+            except Exception:  # the registry may be briefly unreachable; keep what we have
+                log.warning("could not check alias %s", self.alias, exc_info=True)
+            if self._stop.wait(self.interval):
+                return
+
+
+def _named(version: str | None) -> str:
+    return f"v{version}" if version else "none"

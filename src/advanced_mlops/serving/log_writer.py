@@ -19,18 +19,22 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import bindparam, update
 
 from advanced_mlops.serving.journal import Journal, Segment
 from advanced_mlops.store.bulk import insert_frame
 from advanced_mlops.store.engine import connect
-from advanced_mlops.store.tables import prediction_log
+from advanced_mlops.store.tables import prediction_log, shadow_predictions
 
 log = logging.getLogger(__name__)
 
 SHADOW_OF = "shadow_of"  # the key that marks a journal record as a challenger's shadow result
-SHADOW_COLUMNS = [c.name for c in prediction_log.columns if c.name.startswith("shadow_")]
-LOG_COLUMNS = [c.name for c in prediction_log.columns if c.name not in {"id", *SHADOW_COLUMNS}]
+LOG_COLUMNS = [c.name for c in prediction_log.columns if c.name != "id"]
+# A shadow record's keys -> shadow_predictions' columns (the record format predates the table:
+# journals written before it still replay).
+SHADOW_RECORD = {
+    SHADOW_OF: "request_id",
+    **{f"shadow_{c.name}": c.name for c in shadow_predictions.columns if c.name != "request_id"},
+}
 
 
 def log_row(
@@ -63,9 +67,8 @@ def shadow_row(request_id: str, answer: Mapping[str, Any], version: str) -> dict
 
     Why a record of its own rather than a field of the log row: the row must be durable before
     the champion's answer leaves, and the challenger scores after that, so waiting for it would
-    delay the answer. Journalled after its row, it reaches the same or a later segment, and
-    segments are written in order: the UPDATE keyed on the request id always finds the row, and
-    repeating it (a replay) changes nothing."""
+    delay the answer. It becomes a row of shadow_predictions keyed on the request id, inserted
+    in bulk with the log rows of its segment; repeating it (a replay) changes nothing."""
     probabilities = answer["probabilities"]
     return {
         SHADOW_OF: request_id,
@@ -78,20 +81,16 @@ def shadow_row(request_id: str, answer: Mapping[str, Any], version: str) -> dict
 
 
 def write_rows(db_url: str, rows: list[dict[str, Any]], *, replace: bool = False) -> None:
-    """Insert log rows, then apply shadow results, in one transaction; `replace` makes a replay
-    idempotent (a row's shadow columns are never in its insert, so it cannot erase them)."""
+    """Insert log rows and shadow results, each in bulk, in one transaction; `replace` makes a
+    replay idempotent (both tables are keyed on the request id)."""
     logged = [row for row in rows if SHADOW_OF not in row]
     shadows = [row for row in rows if SHADOW_OF in row]
     with connect(db_url, write=True, bulk=True) as conn:
-        frame = pd.DataFrame(logged, columns=LOG_COLUMNS)
-        insert_frame(conn, prediction_log, frame, replace=replace)
-        if shadows:
-            conn.execute(
-                update(prediction_log)
-                .where(prediction_log.c.request_id == bindparam(SHADOW_OF))
-                .values({c: bindparam(c) for c in SHADOW_COLUMNS}),
-                shadows,
-            )
+        insert_frame(
+            conn, prediction_log, pd.DataFrame(logged, columns=LOG_COLUMNS), replace=replace
+        )
+        frame = pd.DataFrame(shadows, columns=list(SHADOW_RECORD)).rename(columns=SHADOW_RECORD)
+        insert_frame(conn, shadow_predictions, frame, replace=replace)
 
 
 class LogDrain:

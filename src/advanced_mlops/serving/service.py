@@ -27,9 +27,10 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from pydantic import Field, Strict
 
+from advanced_mlops import mlflow_io
 from advanced_mlops.inference import predict_records, reason_codes
 from advanced_mlops.serving.batching import AdaptiveBatcher
-from advanced_mlops.serving.champion import ChampionWatcher
+from advanced_mlops.serving.champion import AliasWatcher, Champion
 from advanced_mlops.serving.journal import JournalRefusedError
 from advanced_mlops.serving.lifeline import die_with_parent
 from advanced_mlops.serving.log_writer import log_row, open_log, write_rows
@@ -40,7 +41,7 @@ from advanced_mlops.serving.schemas import (
     Prediction,
     PredictRequest,
 )
-from advanced_mlops.serving.shadow import ChallengerWatcher, ShadowScorer
+from advanced_mlops.serving.shadow import ShadowScorer
 from advanced_mlops.settings import load_settings
 from advanced_mlops.version import package_version
 
@@ -110,13 +111,16 @@ http = FastAPI()
 class CreditScoreService:
     def __init__(self) -> None:
         self.settings = load_settings()
-        self.watcher = ChampionWatcher(
+        poll = self.settings.serving.swap_poll_seconds
+        self.watcher = AliasWatcher(
             self.settings,
-            self.settings.serving.swap_poll_seconds,
+            mlflow_io.CHAMPION,
+            poll,
             on_swap=lambda _: MODEL_SWAPS.inc(),
+            required=True,
         )
         self.watcher.start()
-        self.challengers = ChallengerWatcher(self.settings, self.settings.serving.swap_poll_seconds)
+        self.challengers = AliasWatcher(self.settings, mlflow_io.CHALLENGER, poll)
         serving = self.settings.serving
         self.retry_after = str(max(1, math.ceil(serving.log_retry_seconds)))
         worker = bentoml.server_context.worker_index or 1
@@ -163,6 +167,13 @@ class CreditScoreService:
             self.watcher.current is not None and self.journal.can_record() and self.drain.healthy()
         )
 
+    @property
+    def champion(self) -> Champion:
+        """The champion's watcher is `required`: it has a model from the start, never drops it."""
+        current = self.watcher.current
+        assert current is not None
+        return current
+
     def _refresh_gauges(self) -> None:
         JOURNAL_BYTES.set(self.journal.bytes)
         JOURNAL_RECORDS.set(self.journal.records)
@@ -174,7 +185,7 @@ class CreditScoreService:
     def _score(self, jobs: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """One model call for a merged batch (`{"record", "explain"}` jobs); each result names
         the version that answered, and carries reasons from that same model when asked for."""
-        champion = self.watcher.current
+        champion = self.champion
         MODEL_CALL_RECORDS.observe(len(jobs))
         results = [
             {**result, "model_version": champion.version, "reasons": None}
@@ -231,7 +242,7 @@ class CreditScoreService:
 
     @http.get("/metadata")
     def metadata(self) -> Metadata:
-        champion = self.watcher.current
+        champion = self.champion
         return Metadata(
             model_name=self.settings.store.model_name,
             version=champion.version,
