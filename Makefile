@@ -11,8 +11,8 @@ CI_HOME := $(CURDIR)/.mlops/ci
 
 # The generated sample the data and model checks run on: small (each check takes about a minute,
 # mostly start-up and training) and labels after 2 days instead of 7, so that
-# few days hold a training window, a validation week and a holdout week (and, for the model
-# gate, a last week held out from both pipelines).
+# few days hold a training window, a validation week and a holdout (MLOPS_HOLDOUT_DAYS, 14 days)
+# and, for the model gate, its last 14 days held out from both pipelines: 48 days leave 11 to train on.
 SAMPLE_START ?= 2025-01-01
 # Python, not `date -d` (GNU only): the same on Linux and macOS.
 SAMPLE_END = $(shell python3 -c "import datetime as d; \
@@ -64,7 +64,7 @@ contracts: export MLOPS_CUSTOMERS = 1200
 contracts: SAMPLE_DAYS = 14
 model-gate: export MLOPS_CUSTOMERS = 3000
 model-gate: export MLOPS_MAX_ITERATIONS = 150
-model-gate: SAMPLE_DAYS = 31
+model-gate: SAMPLE_DAYS = 48
 
 contracts: ## data contracts on a generated sample; failures go to the job summary
 	rm -rf $(MLOPS_HOME)

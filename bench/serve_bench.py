@@ -72,6 +72,7 @@ class Run:
     p99: float
     logged: int = 0
     fsyncs_per_1000: float = float("nan")
+    cpu_ms: float = float("nan")  # the service's CPU (all its processes) per answer
 
 
 @dataclass
@@ -204,6 +205,17 @@ def shadow_filled(db_url: str, timeout: float = 60) -> tuple[int, int]:
     return last
 
 
+def cpu_seconds(server: subprocess.Popen[bytes]) -> float:
+    """CPU time (user + system) of the service's processes: per answer, a figure that other
+    work on the machine changes far less than the requests per second."""
+    total = 0
+    for pid in [server.pid, *descendants(server.pid)]:
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def kill_tree(server: subprocess.Popen[bytes]) -> None:
     for pid in [server.pid, *descendants(server.pid)]:
         with contextlib.suppress(ProcessLookupError):
@@ -231,7 +243,9 @@ def bench_mode(
                                          ("saturation, 64 conn.", 64, None)):  # fmt: skip
             before = settle(db_url, 0, timeout=0)
             fsyncs = metric(url, "prediction_journal_fsyncs_total")
+            cpu = cpu_seconds(server)
             run = hey(f"{url}/predict", body, duration, connections, rate)
+            run.cpu_ms = 1000 * (cpu_seconds(server) - cpu) / max(run.ok, 1)
             run.mode, run.test = name, test
             if mode != "sync":
                 synced = metric(url, "prediction_journal_fsyncs_total") - fsyncs
@@ -337,11 +351,12 @@ def main() -> None:
                     recovery = bench_recovery(env, body, home / "recovery.log")
 
     print(f"{'mode':14} {'test':22} {'req/s':>8} {'ok':>7} {'errors':>6} {'p50 ms':>7} "
-          f"{'p95 ms':>7} {'p99 ms':>7} {'log rows':>8} {'lost':>5} {'fsync/1k':>8}")  # fmt: skip
+          f"{'p95 ms':>7} {'p99 ms':>7} {'log rows':>8} {'lost':>5} {'fsync/1k':>8} "
+          f"{'CPU ms':>6}")  # fmt: skip
     for r in runs:
         print(f"{r.mode:14} {r.test:22} {r.rps:8.1f} {r.ok:7d} {r.errors:6d} {r.p50:7.1f} "
               f"{r.p95:7.1f} {r.p99:7.1f} {r.logged:8d} {r.ok - r.logged:5d} "
-              f"{r.fsyncs_per_1000:8.1f}")  # fmt: skip
+              f"{r.fsyncs_per_1000:8.1f} {r.cpu_ms:6.2f}")  # fmt: skip
     by_mode = {(r.mode, r.test.split(",")[0]): r for r in runs}
     sync = by_mode.get(("sync", "saturation"))
     for mode in ("memory", "durable"):

@@ -92,7 +92,7 @@ class TrainingSettings(BaseSettings):
     seed: int = Field(42, description="The same MLOPS_SEED as the simulator's: seeds the fit.")
     train_window_days: int = Field(120, ge=7, description="Labels older than this are ignored.")
     valid_days: int = Field(7, ge=1, description="Window before the holdout, for early stopping.")
-    holdout_days: int = Field(7, ge=1, description="Newest window, never trained on.")
+    holdout_days: int = Field(14, ge=1, description="Newest window, never trained on.")
     max_iterations: int = Field(600, ge=10)
     early_stopping_rounds: int = Field(40, ge=5)
     threads: int = Field(2, ge=1)

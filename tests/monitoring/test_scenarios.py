@@ -32,6 +32,8 @@ FIRST = START + timedelta(days=TRAINED_ON)
 
 pytestmark = pytest.mark.slow
 
+NEW_TERMS = {"annual_income", "delay_from_due_date", "outstanding_debt", "num_credit_inquiries"}
+
 
 @pytest.fixture(scope="module")
 def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
@@ -125,7 +127,9 @@ def test_covariate_drift_is_detected_within_two_days(
     first = dict(decisions)[fired[0]]
     assert first.checks["drift"] == "alarm"
     assert any("drift on" in r for r in first.reasons)
-    assert "num_credit_inquiries" in first.drifted_features
+    # The scenario's new lending terms move these four directly (and every feature a little):
+    # whichever of them the champion ranks among its important ones must be seen drifting.
+    assert set(first.drifted_features) & NEW_TERMS, first.drifted_features
 
 
 def test_concept_drift_raises_a_performance_alarm_once_labels_arrive(

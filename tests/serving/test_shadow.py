@@ -1,11 +1,10 @@
 """Shadow scoring over real HTTP: the champion alone answers; with a challenger in shadow each log
 row also gets the challenger's class, probabilities and version (the ones the challenger's model
-gives that record); a challenger that raises fails no request; the challenger set and cleared
-under traffic fails none either."""
+gives that record); a challenger that raises fails no request; the alias moved under traffic (the
+challenger set, cleared, promoted) fails none either, and the promoted version answers after."""
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -20,11 +19,12 @@ from sqlalchemy import select
 from advanced_mlops import mlflow_io, schema
 from advanced_mlops.inference import predict_records, to_model_frame
 from advanced_mlops.registry import shadow
+from advanced_mlops.registry.promotion import promote, rollback
 from advanced_mlops.serving.sample_requests import sample_requests as records
 from advanced_mlops.store.engine import connect
 from advanced_mlops.store.tables import prediction_log, shadow_predictions
-from tests.serving.conftest import Server, Stack
-from tests.serving.test_resilience import metric, send, wait_for
+from tests.serving.conftest import Server, Stack, Traffic
+from tests.serving.test_resilience import logged, metric, send, wait_for
 
 RECORDS = records(50)
 SHADOW = ["shadow_version", "shadow_prediction", "shadow_prob_poor", "shadow_prob_standard",
@@ -50,7 +50,7 @@ def shadowed(stack: Stack, request_ids: list[str]) -> bool:
     return len(rows) == len(request_ids) and all(r["shadow_version"] for r in rows.values())
 
 
-def probe(server: Server, stack: Stack, expected: str | None, timeout: float = 30) -> bool:
+def probe(server: Server, stack: Stack, expected: str | None, timeout: float = 60) -> bool:
     """Whether fresh requests soon all get shadow results from `expected` (None: none at all),
     i.e. every worker follows the alias: asked again with new requests until `timeout`."""
 
@@ -64,7 +64,7 @@ def probe(server: Server, stack: Stack, expected: str | None, timeout: float = 3
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         ids = [a["request_id"] for a in send(server, 8)]
-        if wait_for(lambda ids=ids: settled(ids), timeout=3) and {
+        if wait_for(lambda ids=ids: settled(ids), timeout=10) and {
             r["shadow_version"] for r in rows_of(stack, ids).values()
         } == {expected}:
             return True
@@ -158,35 +158,49 @@ def test_a_challenger_that_raises_fails_no_request(
     assert 1 <= server.log_path.read_text().count(f"shadow scoring with v{broken} failed") <= 2
 
 
-def test_challenger_set_and_cleared_under_traffic_fails_no_request(
+def test_the_alias_moved_under_traffic_fails_no_request(
     server: Server, stack: Stack, no_challenger: None
 ) -> None:
-    challenger = stack.versions[1]
-    answers: list[dict[str, Any]] = []
-    stop = threading.Event()
-
-    def traffic() -> None:
-        while not stop.is_set():
-            answers.extend(send(server, 16, workers=4))
-
-    thread = threading.Thread(target=traffic)
-    thread.start()
+    """Four clients post while the challenger is set, cleared, set again and then
+    promoted through the registry's promote path: every request is answered 200 and logged once;
+    shadow results come from the challenger while it is set and stop once it is cleared or
+    promoted; once every worker answers with the promoted version, every row logged carries it."""
+    champion, challenger = stack.versions
     try:
-        time.sleep(1)
-        shadow.shadow(stack.settings, challenger, force=True, reason="tests: under traffic")
-        seen = probe(server, stack, challenger)
-        shadow.clear(stack.settings, reason="tests: under traffic")
-        time.sleep(1)  # shadow results of requests answered before the clear may still arrive
-        cleared = probe(server, stack, None)
-        time.sleep(1)
+        # Paced (at most ~200 requests/s): unpaced keep-alive clients outrun the log drain on a
+        # loaded 2-core machine, and the probes would wait for rows, not for the alias.
+        with Traffic(server, clients=4, pause=0.02) as traffic:
+            time.sleep(1)
+            shadow.shadow(stack.settings, challenger, force=True, reason="tests: under traffic")
+            seen = probe(server, stack, challenger)
+            shadow.clear(stack.settings, reason="tests: under traffic")
+            cleared = probe(server, stack, None)
+            shadow.shadow(stack.settings, challenger, force=True, reason="tests: under traffic")
+            seen_again = probe(server, stack, challenger)
+            promote(stack.settings, challenger, reason="tests: promoted under traffic", force=True)
+            switched = wait_for(lambda: answered_by(server, 16) == {challenger}, timeout=30)
+            after_switch = [len(ids) for ids in traffic.answered_by]
+            retired = probe(server, stack, None)  # promoted: it answers, nothing in shadow
+            time.sleep(1)
     finally:
-        stop.set()
-        thread.join()
-    assert seen
-    assert cleared
-    assert answers
-    assert {a["status"] for a in answers} == {200}
-    ids = [a["request_id"] for a in answers]
-    assert wait_for(lambda: len(rows_of(stack, ids)) == len(ids))
-    versions = {r["shadow_version"] for r in rows_of(stack, ids).values()}
-    assert versions == {None, challenger}
+        rollback(stack.settings, reason="tests: restore")
+    assert (seen, cleared, seen_again, switched, retired) == (True, True, True, True, True)
+    assert traffic.failures == 0
+    assert set(traffic.statuses) == {200}
+    ids = traffic.answered
+    assert len(ids) > 100
+    assert wait_for(lambda: len(rows_of(stack, ids)) == len(ids), timeout=60)
+    rows = rows_of(stack, ids)
+    assert {r["model_version"] for r in rows.values()} == {champion, challenger}
+    assert {r["shadow_version"] for r in rows.values()} == {None, challenger}
+    later = [
+        rid for n, mine in zip(after_switch, traffic.answered_by, strict=True) for rid in mine[n:]
+    ]
+    assert later
+    assert {rows[rid]["model_version"] for rid in later} == {challenger}
+    assert logged(stack, ids) == dict.fromkeys(ids, 1)
+
+
+def answered_by(server: Server, count: int) -> set[str]:
+    """The versions that answered `count` concurrent requests (both workers, in practice)."""
+    return {a.get("model_version", "") for a in send(server, count, workers=8)}

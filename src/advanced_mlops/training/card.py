@@ -31,8 +31,8 @@ INTENDED_USE = (
 )
 LIMITS = [
     "Trained and judged on the simulator's data: figures say nothing of real customers.",
-    "The holdout is one week: the interval above is its sampling noise, not the spread across "
-    "weeks; drift (see monitoring) moves the live figures.",
+    "The holdout is the newest MLOPS_HOLDOUT_DAYS label days: the interval above is its sampling "
+    "noise, not the spread across periods; drift (see monitoring) moves the live figures.",
     "Labels arrive late (MLOPS_LABEL_DELAY_DAYS): live performance is known only after them.",
     "Slices with fewer than {min_rows} holdout rows are not scored.",
 ]
@@ -103,7 +103,7 @@ def render_card(
         f"- rows: train {tag('rows_train')}, valid {tag('rows_valid')}, holdout "
         f"{tag('rows_holdout')}",
         "",
-        f"## Holdout figures ({figures['rows']} rows, the newest week)",
+        f"## Holdout figures ({figures['rows']} rows, the newest label days)",
         "",
         f"- macro-F1 **{metrics['macro_f1']:.4f}**, {figures['confidence']:.0%} bootstrap "
         f"interval [{low:.4f}, {high:.4f}]",
