@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 
@@ -21,8 +22,9 @@ FAST_ENV = {
 }
 
 
-@dataclass(frozen=True)
-class Outcome:
+class Outcome(NamedTuple):
+    """What a run gave: `code, out, err = outcome` unpacks it."""
+
     code: int
     out: str
     err: str
@@ -56,3 +58,14 @@ def run(
             code = int(exc.code or 0)
     captured = capsys.readouterr()
     return Outcome(code, captured.out, captured.err)
+
+
+def bound(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], env: dict[str, str]
+) -> Callable[..., Outcome]:
+    """`mlops(*argv, **extra_env)` for one test: `run` with its fixtures and environment."""
+
+    def mlops(*argv: str, **extra: str) -> Outcome:
+        return run(monkeypatch, capsys, {**env, **extra}, *argv)
+
+    return mlops

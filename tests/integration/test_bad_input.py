@@ -15,7 +15,7 @@ from advanced_mlops.data.generator import Generator
 from advanced_mlops.data.ingest import ingest_days
 from advanced_mlops.store import repository
 from advanced_mlops.store.engine import connect, upgrade
-from tests.integration.cli import Outcome, env_for, run
+from tests.integration.cli import Outcome, bound, env_for
 
 START = date(2025, 1, 1)
 
@@ -39,10 +39,7 @@ def mlops(
     with connect(prepared["MLOPS_DB_URL"]) as conn:
         before = repository.table_counts(conn)
 
-    def call(*argv: str, **env: str) -> Outcome:
-        return run(monkeypatch, capsys, {**prepared, **env}, *argv)
-
-    yield call
+    yield bound(monkeypatch, capsys, prepared)
     with connect(prepared["MLOPS_DB_URL"]) as conn:
         assert repository.table_counts(conn) == before
 

@@ -22,7 +22,7 @@ from advanced_mlops.store.engine import connect
 from advanced_mlops.training.model import fit
 from advanced_mlops.training.split import time_split
 from tests.conftest import free_port
-from tests.integration.cli import env_for, run
+from tests.integration.cli import bound, env_for
 
 pytestmark = pytest.mark.slow
 
@@ -65,9 +65,7 @@ def test_the_gate_cannot_be_fooled(
     tracking = env["MLFLOW_TRACKING_URI"]
     client = MlflowClient(tracking, tracking)
 
-    def mlops(*argv: str, **extra: str) -> tuple[int, str, str]:
-        outcome = run(monkeypatch, capsys, {**env, **extra}, *argv)
-        return outcome.code, outcome.out, outcome.err
+    mlops = bound(monkeypatch, capsys, env)
 
     def champion() -> str:
         return str(client.get_model_version_by_alias(MODEL, "champion").version)

@@ -12,7 +12,7 @@ from mlflow import MlflowClient
 
 from advanced_mlops.store import repository
 from advanced_mlops.store.engine import connect
-from tests.integration.cli import env_for, run
+from tests.integration.cli import bound, env_for
 
 pytestmark = pytest.mark.slow
 
@@ -25,9 +25,7 @@ def test_continuous_training_lifecycle(
 ) -> None:
     env = env_for(tmp_path, store_url)
 
-    def mlops(*argv: str) -> tuple[int, str, str]:
-        outcome = run(monkeypatch, capsys, env, *argv)
-        return outcome.code, outcome.out, outcome.err
+    mlops = bound(monkeypatch, capsys, env)
 
     code, out, _ = mlops("db", "upgrade")
     assert code == 0

@@ -20,15 +20,18 @@ from advanced_mlops.monitoring.aggregate import count_frame
 from advanced_mlops.monitoring.decision import Decision, PastDecision, decide
 from advanced_mlops.monitoring.measure import evidence
 from advanced_mlops.monitoring.performance import from_confusion, performance_window
-from advanced_mlops.settings import DataSettings, Settings, StoreSettings, TrainingSettings
+from advanced_mlops.settings import Settings
 from advanced_mlops.training.job import monitoring_reference
 from advanced_mlops.training.model import tune
 from advanced_mlops.training.split import time_split
-
-CUSTOMERS = 3000
-START = date(2025, 1, 1)
-TRAINED_ON = 60  # stable days before the first monitored day
-FIRST = START + timedelta(days=TRAINED_ON)
+from tests.monitoring.world import (
+    CUSTOMERS,
+    FIRST,
+    START,
+    TRAINED_ON,
+    labelled_days,
+    world_settings,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -37,23 +40,13 @@ NEW_TERMS = {"annual_income", "delay_from_due_date", "outstanding_debt", "num_cr
 
 @pytest.fixture(scope="module")
 def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    return Settings(
-        store=StoreSettings(home=tmp_path_factory.mktemp("home")),
-        data=DataSettings(customers=CUSTOMERS),
-        training=TrainingSettings(max_iterations=120, early_stopping_rounds=20),
-    )
+    return world_settings(tmp_path_factory.mktemp("home"))
 
 
 @pytest.fixture(scope="module")
 def champion(settings: Settings) -> tuple[object, object]:
     """A model trained on 60 stable days, and its reference profile."""
-    generator = Generator(settings.data.seed, CUSTOMERS)
-    days = [clean_batch(generator.batch(START + timedelta(days=i))) for i in range(TRAINED_ON)]
-    snapshot = (
-        pd.concat(days, ignore_index=True)
-        .dropna(subset=[schema.LABEL])
-        .rename(columns={"date": "label_date"})
-    )
+    snapshot = labelled_days(settings, Scenario(), START, TRAINED_ON)
     # As `train` does: fitted on the split's train part, whose newest label days (not the
     # validation or holdout weeks) are the reference.
     split = time_split(snapshot, settings.training.valid_days, settings.training.holdout_days)

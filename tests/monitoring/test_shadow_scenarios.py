@@ -19,14 +19,18 @@ from advanced_mlops.data.generator import Generator
 from advanced_mlops.data.scenarios import Scenario, ScenarioName
 from advanced_mlops.inference import predict_proba, to_model_frame
 from advanced_mlops.monitoring.shadow import ShadowVerdict, judge_shadow
-from advanced_mlops.settings import DataSettings, Settings, StoreSettings, TrainingSettings
+from advanced_mlops.settings import Settings
 from advanced_mlops.training.model import fit
 from advanced_mlops.training.split import time_split
+from tests.monitoring.world import (
+    CUSTOMERS,
+    FIRST,
+    START,
+    TRAINED_ON,
+    labelled_days,
+    world_settings,
+)
 
-CUSTOMERS = 3000
-START = date(2025, 1, 1)
-TRAINED_ON = 60
-FIRST = START + timedelta(days=TRAINED_ON)  # the first day in shadow
 PARAMS = {"depth": 4, "l2_leaf_reg": 3.0}
 
 pytestmark = pytest.mark.slow
@@ -34,21 +38,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    return Settings(
-        store=StoreSettings(home=tmp_path_factory.mktemp("home")),
-        data=DataSettings(customers=CUSTOMERS),
-        training=TrainingSettings(max_iterations=120, early_stopping_rounds=20),
-    )
-
-
-def labelled_days(settings: Settings, scenario: Scenario, first: date, days: int) -> pd.DataFrame:
-    generator = Generator(settings.data.seed, CUSTOMERS, scenario=scenario)
-    frames = [clean_batch(generator.batch(first + timedelta(days=i))) for i in range(days)]
-    return (
-        pd.concat(frames, ignore_index=True)
-        .dropna(subset=[schema.LABEL])
-        .rename(columns={"date": "label_date"})
-    )
+    return world_settings(tmp_path_factory.mktemp("home"))
 
 
 def trained(settings: Settings, snapshot: pd.DataFrame, seed: int = 42) -> Any:
