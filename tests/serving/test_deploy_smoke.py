@@ -103,7 +103,8 @@ def test_a_release_that_does_not_start_is_rolled_back_onto_a_stack_that_passes(
     )
     outcome = run(monkeypatch, capsys, {}, "deploy", "rollout", "--tag", "v1.1.0", "--wait", "5")
     assert outcome.code == 2
-    assert outcome.err.startswith("error: `docker compose up -d --no-build` exited 1: ")
+    assert outcome.err.startswith("error: `docker compose up -d --no-build --wait --wait-timeout ")
+    assert "` exited 1: " in outcome.err
     assert outcome.err.strip().endswith("; rolled back to v1.0.0, which passes the smoke test")
     assert calls(host) == [("pull", "v1.1.0"), ("up", "v1.1.0"), ("up", "v1.0.0")]
     assert "IMAGE_TAG=v1.0.0\n" in (host / ".env").read_text()

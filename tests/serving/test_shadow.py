@@ -167,9 +167,10 @@ def test_the_alias_moved_under_traffic_fails_no_request(
     promoted; once every worker answers with the promoted version, every row logged carries it."""
     champion, challenger = stack.versions
     try:
-        # Paced (at most ~200 requests/s): unpaced keep-alive clients outrun the log drain on a
-        # loaded 2-core machine, and the probes would wait for rows, not for the alias.
-        with Traffic(server, clients=4, pause=0.02) as traffic:
+        # Paced (at most ~80 requests/s): faster clients outran the log drain on a loaded
+        # 2-core machine (a fresh-clone CI run at 0.02 s: the last probe's rows lagged past its
+        # minute), and the probes would wait for rows, not for the alias.
+        with Traffic(server, clients=4, pause=0.05) as traffic:
             time.sleep(1)
             shadow.shadow(stack.settings, challenger, force=True, reason="tests: under traffic")
             seen = probe(server, stack, challenger)
