@@ -149,6 +149,18 @@ def test_after_a_trigger_the_rule_waits_for_the_cooldown() -> None:
     assert decide(evidence(f1=0.5), [past(7, status="retrain")], RULES).retrain
 
 
+def test_a_challenger_in_shadow_is_judged_before_a_retraining_replaces_it() -> None:
+    """A trigger would put a new model in shadow in its place: not before it has the labelled
+    live rows its verdict needs (`shadow_min_labelled_rows`, 300 by default)."""
+    rows = RULES.shadow_min_labelled_rows
+    young = decide(replace(evidence(f1=0.5), challenger="4", challenger_rows=rows - 1), [], RULES)
+    assert young.status == "cooldown"
+    assert young.checks["performance"] == "alarm"
+    assert any(f"challenger v4 in shadow has {rows - 1} of the {rows}" in r for r in young.reasons)
+    judged = decide(replace(evidence(f1=0.5), challenger="4", challenger_rows=rows), [], RULES)
+    assert judged.retrain
+
+
 def test_a_day_that_cannot_be_judged_never_triggers() -> None:
     drifted = ["outstanding_debt", "num_credit_inquiries"]
     decision = decide(

@@ -13,12 +13,16 @@ from advanced_mlops.cli.demo import (
     Timeline,
     closing_lines,
     day_line,
+    recovery,
+    shadow_lines,
     story_lines,
 )
 from advanced_mlops.monitoring.aggregate import DayCounts
 from advanced_mlops.monitoring.decision import Decision
 from advanced_mlops.monitoring.performance import LivePerformance
 from advanced_mlops.monitoring.result import MonitoringResult
+from advanced_mlops.monitoring.shadow import Action, ShadowVerdict
+from advanced_mlops.registry.comparison import Comparison as Paired
 
 TIMELINE = Timeline(history_days=60, stable_days=4, covariate_days=5, concept_days=6)
 
@@ -94,3 +98,43 @@ def test_the_demo_ends_with_its_time_the_newest_report_and_the_mlflow_command() 
     assert lines[0].endswith("newest HTML report: /d/monitoring/2025-04-24/report.html")
     assert lines[-1] == "  uv run mlflow ui --backend-store-uri sqlite:////d/mlflow.db"
     assert "no day triggered a retraining" in closing_lines(5.0, [], "sqlite:///x")[0]
+
+
+def verdict(
+    offset: int, challenger: str, action: Action, rows: int, f1: tuple[float, float]
+) -> Day:
+    first = TIMELINE.first_monitored
+    when = first + timedelta(days=offset)
+    paired = Paired(f1[1] - f1[0], f1[1] - f1[0] - 0.03, f1[1] - f1[0] + 0.03, 0.95, 0.025, rows)
+    found = ShadowVerdict(when, challenger, "1", first, offset + 1, rows, f1[0], f1[1], paired,
+                          action, "")  # fmt: skip
+    return Day(when, "x", "ok", "1", None, "", shadow=found)
+
+
+def test_the_summary_tells_each_challengers_time_in_shadow_and_its_figures() -> None:
+    days = [
+        verdict(3, "2", "wait", 120, (0.60, 0.61)), verdict(9, "2", "wait", 320, (0.60, 0.61)),
+        verdict(10, "3", "wait", 0, (0.0, 0.0)), verdict(12, "3", "promote", 311, (0.637, 0.732)),
+        verdict(13, "4", "wait", 50, (0.70, 0.69)),
+    ]  # fmt: skip
+    lines = shadow_lines(days, challenger="4")
+    first = TIMELINE.first_monitored
+    assert lines[0].startswith("challengers in shadow")
+    assert lines[1] == (
+        f"  v2: {first}..{days[1].day}, 10 days beside v1, replaced on 320 labelled live rows, "
+        "macro-F1 v1 0.600 -> v2 0.610 (difference +0.010, bounds -0.020..+0.040)"
+    )
+    assert lines[2].startswith(f"  v3: {first}..{days[3].day}, 13 days beside v1, promoted on 311")
+    assert "v1 0.637 -> v3 0.732 (difference +0.095, bounds +0.065..+0.125)" in lines[2]
+    assert ", still in shadow on 50 labelled live rows" in lines[3]
+    assert shadow_lines([day(0, "ok", "1")], None) == []
+
+
+def test_recovery_compares_the_low_with_the_promoted_models_own_days() -> None:
+    phase = [day(0, "ok", "3", 0.60), day(1, "ok", "3", 0.458), day(2, "ok", "3"),
+             day(3, "ok", "7"), day(4, "ok", "7", 0.651), day(5, "ok", "7", 0.627)]  # fmt: skip
+    assert recovery(phase, "3", "7") == [
+        f"  live macro-F1 of the champion: 0.458 at its lowest (v3, {phase[1].day}), 0.639 on "
+        "average over the 2 days v7 was judged on its own labels"
+    ]
+    assert recovery(phase[:4], "3", "7") == []  # the phase ended before v7 was judged

@@ -35,7 +35,7 @@ def test_a_short_demo_tells_its_story_and_prints_nothing_else(tmp_path: Path) ->
                  "4. daily operations", "5. the first model", "summary"):  # fmt: skip
         assert step in out, step
     # The covariate drift is caught and a model retrained and gated.
-    assert re.search(r"retrained: \d{4}-\d\d-\d\d drift: v2 (promoted|refused)", out), out
+    assert re.search(r"retrained: \d{4}-\d\d-\d\d drift: v2 (shadow|refused)", out), out
     assert "finished in" in out
     assert f"uv run mlflow ui --backend-store-uri sqlite:///{tmp_path}/demo/mlflow.db" in out
     assert (tmp_path / "demo" / "store.db").exists()

@@ -399,7 +399,7 @@ def demo(
     ] = 32,
     concept_days: Annotated[
         int, typer.Option("--concept-days", min=1, help="Days of concept drift on top of it.")
-    ] = 12,
+    ] = 40,
 ) -> None:
     """The continuous-training loop on embedded stores under MLOPS_HOME/demo (recreated)."""
     with render.console.status("starting: loading MLflow, CatBoost and scikit-learn"):

@@ -8,6 +8,8 @@ Retrain when
 A day that cannot be judged (no traffic, no labels yet, broken data, no reference) is recorded as
 "insufficient_data", never as a trigger. After a trigger the rule waits `cooldown_days` before the
 next one: a retrained model can only learn a changed world from labels, which take days to come.
+Nor does it fire while a challenger in shadow has fewer than `shadow_min_labelled_rows` labelled
+live rows: the retraining would replace it before live labels could judge it.
 """
 
 from __future__ import annotations
@@ -44,6 +46,8 @@ class Evidence:
     important: list[str] = field(default_factory=list)  # the champion's top features, in order
     performance: LivePerformance | None = None
     notes: list[str] = field(default_factory=list)  # told in the reasons, judged all the same
+    challenger: str | None = None  # the version in shadow, if any
+    challenger_rows: int = 0  # labelled live rows it and the champion both scored
 
 
 @dataclass(frozen=True)
@@ -117,6 +121,20 @@ def _decide(evidence: Evidence, history: list[PastDecision], rules: MonitoringSe
                 [
                     *alarms,
                     f"retrain already triggered on {last}; the next trigger from {until}",
+                    *reasons,
+                ],
+                checks,
+                drifting,
+                [d.feature for d in drifted],
+            )
+        if evidence.challenger and evidence.challenger_rows < rules.shadow_min_labelled_rows:
+            return Decision(
+                "cooldown",
+                [
+                    *alarms,
+                    f"challenger v{evidence.challenger} in shadow has {evidence.challenger_rows} "
+                    f"of the {rules.shadow_min_labelled_rows} labelled live rows its verdict "
+                    "needs: no retraining replaces it before",
                     *reasons,
                 ],
                 checks,

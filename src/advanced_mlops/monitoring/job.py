@@ -130,6 +130,10 @@ def monitor_day(settings: Settings, day: date, *, report: bool = True) -> Monito
             problems=problems,
             notes=notes,
         )
+    if shadow is not None:
+        evidence = dataclasses.replace(
+            evidence, challenger=shadow.challenger, challenger_rows=shadow.rows
+        )
     result = MonitoringResult(
         day=day,
         model_version=champion,

@@ -159,14 +159,17 @@ def choose_branch(verdict: dict[str, Any]) -> str:
 
 
 def promote_model(version: str, day: str | None = None) -> str:
-    """Promote a version that passed the gate. When the champion moved since that verdict (another
-    run promoted meanwhile), the verdict is stale: judge it again against the new champion and
-    promote only if it passes that too."""
+    """Promote a version that passed the gate (or, under MLOPS_TRAINING_POLICY=shadow, put it in
+    shadow). When the champion moved since that verdict (another run promoted meanwhile), the
+    verdict is stale: judge it again against the new champion and promote only if it passes
+    that too."""
     from advanced_mlops.registry.promotion import StaleVerdictError, gate, promote
+    from advanced_mlops.registry.shadow import shadow_by_policy
 
     settings = task_settings()
-    if settings.gate.training_policy == "shadow":
-        return to_shadow(version, "airflow: passed the gate (MLOPS_TRAINING_POLICY=shadow)")
+    if line := shadow_by_policy(settings, version, "airflow: passed the gate"):
+        log.info(line)
+        return line
     try:
         promote(settings, version, reason="airflow: passed the gate")
     except StaleVerdictError as exc:
@@ -178,30 +181,18 @@ def promote_model(version: str, day: str | None = None) -> str:
     return version
 
 
-def to_shadow(version: str, reason: str) -> str:
-    """Make `version` the challenger (MLOPS_TRAINING_POLICY=shadow): monitoring judges it on
-    live labels and promotes or retires it (see `monitor`)."""
-    from advanced_mlops.registry.shadow import shadow
-
-    replaced = shadow(task_settings(), version, reason=reason)
-    line = f"challenger v{version} in shadow" + (f" (replaced v{replaced})" if replaced else "")
-    log.info("%s: %s", line, reason)
-    return line
-
-
 def keep_champion(version: str, verdict: str) -> str:
     """A refusal is not a failure: say which champion stays and why (in the log and the XCom).
     Under MLOPS_TRAINING_POLICY=shadow, a version refused only on the comparison with the
     champion (every floor passed) goes to shadow: live labels may still prove it better."""
     from advanced_mlops import mlflow_io
-    from advanced_mlops.registry.shadow import floors_problem
+    from advanced_mlops.registry.shadow import shadow_by_policy
 
     settings = task_settings()
-    if settings.gate.training_policy == "shadow" and verdict != ALREADY_CHAMPION:
-        entry = mlflow_io.model_version(settings, version)
-        tags = {str(k): str(v) for k, v in entry.tags.items()}
-        if floors_problem(tags, version) is None:
-            return to_shadow(version, f"airflow: refused on the comparison only ({verdict})")
+    reason = f"airflow: refused on the comparison only ({verdict})"
+    if verdict != ALREADY_CHAMPION and (line := shadow_by_policy(settings, version, reason)):
+        log.info(line)
+        return line
     champion = mlflow_io.alias_version(settings, mlflow_io.CHAMPION)
     line = f"kept champion v{champion}: challenger v{version} {verdict}"
     log.info(line)

@@ -8,6 +8,7 @@ champion's. Every move of the alias is recorded in the promotion history, like t
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from advanced_mlops import mlflow_io
@@ -44,9 +45,23 @@ def compatibility_problem(settings: Settings, version: str, champion: str) -> st
         extra = sorted(set(mine) - set(theirs))
         detail = f"missing {missing}, extra {extra}" if missing or extra else "in another order"
         return f"--version {version}: its features differ from champion v{champion}'s ({detail})"
-    if mlflow_io.signature(settings, version) != mlflow_io.signature(settings, champion):
+    mine_sig, theirs_sig = (columns(mlflow_io.signature(settings, v)) for v in (version, champion))
+    if mine_sig != theirs_sig:
         return f"--version {version}: its model signature differs from champion v{champion}'s"
     return None
+
+
+def columns(signature: dict[str, Any] | None) -> dict[str, list[tuple[str, str]]] | None:
+    """A signature's inputs and outputs as (name, type): what a record must hold. MLflow also
+    marks a column `required` when the training sample had no missing value in it, which
+    depends on the data, not the model: two fits on different days differ there."""
+    if signature is None:
+        return None
+    return {
+        part: [(str(c.get("name")), str(c.get("type"))) for c in _parsed(raw)]
+        for part, raw in signature.items()
+        if part in ("inputs", "outputs")
+    }
 
 
 def shadow(settings: Settings, version: str, force: bool = False, reason: str = "") -> str | None:
@@ -80,6 +95,27 @@ def shadow(settings: Settings, version: str, force: bool = False, reason: str = 
         version,
     )
     return current
+
+
+def shadow_by_policy(settings: Settings, version: str, reason: str) -> str | None:
+    """The training policy's step after the gate, for the training DAG and `mlops demo` alike:
+    under MLOPS_TRAINING_POLICY=shadow, a gated `version` whose floors all passed (promoted or
+    refused only on the comparison with the champion) goes to shadow, and the line says so.
+    None under `promote`, when a floor failed, or with no other champion yet: the caller
+    promotes or keeps the champion."""
+    if settings.gate.training_policy != "shadow":
+        return None
+    if mlflow_io.alias_version(settings, mlflow_io.CHAMPION) in (None, version):
+        return None  # no champion to shadow beside: the first model is promoted
+    entry = mlflow_io.model_version(settings, version)
+    if floors_problem({str(k): str(v) for k, v in entry.tags.items()}, version) is not None:
+        return None
+    replaced = shadow(settings, version, reason=reason)
+    return f"challenger v{version} in shadow" + (f" (replaced v{replaced})" if replaced else "")
+
+
+def _parsed(raw: Any) -> list[dict[str, Any]]:
+    return list(json.loads(raw) if isinstance(raw, str) else raw or [])
 
 
 def clear(
