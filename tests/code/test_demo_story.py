@@ -138,3 +138,20 @@ def test_recovery_compares_the_low_with_the_promoted_models_own_days() -> None:
         "average over the 2 days v7 was judged on its own labels"
     ]
     assert recovery(phase[:4], "3", "7") == []  # the phase ended before v7 was judged
+
+
+def test_the_recovery_is_told_only_where_live_performance_had_fallen() -> None:
+    covariate = [day(4, "ok", "1", 0.66), day(6, "ok", "2", 0.64)]  # drift, no performance alarm
+    concept = [day(10, "retrain", "2", 0.45, "performance: v3 shadow", ("performance",), 9),
+               day(14, "ok", "3", 0.65)]  # fmt: skip
+    found = {
+        name: Comparison(before, after, date(2025, 3, 10), date(2025, 3, 12), 300,
+                         {before: 0.5, after: 0.6})
+        for name, before, after in (("covariate drift", "1", "2"), ("concept drift", "2", "3"))
+    }  # fmt: skip
+    told = [line for line in story_lines(covariate + concept, TIMELINE, 7, found)
+            if "live macro-F1 of the champion" in line]  # fmt: skip
+    assert told == [
+        f"  live macro-F1 of the champion: 0.450 at its lowest (v2, {concept[0].day}), 0.650 on "
+        "average over the 1 day v3 was judged on its own labels"
+    ]

@@ -377,7 +377,8 @@ def story_lines(
                 f"  on {found.rows} labelled predictions of {found.first}..{found.last}, unseen "
                 f"in training: v{found.before} {old:.3f} -> v{found.after} {new:.3f} macro-F1"
             )
-            lines += recovery(phase, found.before, found.after)
+            if any("performance" in d.alarms for d in phase):  # live performance had fallen
+                lines += recovery(phase, found.before, found.after)
     return lines
 
 
@@ -432,8 +433,8 @@ def recovery(phase: list[Day], before: str, after: str) -> list[str]:
     worst = min(low, key=lambda d: d.live_f1 or 0.0)
     return [
         f"  live macro-F1 of the champion: {worst.live_f1:.3f} at its lowest (v{before}, "
-        f"{worst.day}), {mean(since):.3f} on average over the {len(since)} days v{after} was "
-        "judged on its own labels"
+        f"{worst.day}), {mean(since):.3f} on average over the {len(since)} "
+        f"day{'s' if len(since) > 1 else ''} v{after} was judged on its own labels"
     ]
 
 
