@@ -113,30 +113,10 @@ def _decide(evidence: Evidence, history: list[PastDecision], rules: MonitoringSe
     checks["performance"] = _performance(evidence, rules, reasons, alarms)
 
     if alarms:
-        last = _last_trigger(evidence.day, history, rules.cooldown_days)
-        if last is not None:
-            until = last + timedelta(days=rules.cooldown_days)
+        if (held := _held(evidence, history, rules)) is not None:
             return Decision(
                 "cooldown",
-                [
-                    *alarms,
-                    f"retrain already triggered on {last}; the next trigger from {until}",
-                    *reasons,
-                ],
-                checks,
-                drifting,
-                [d.feature for d in drifted],
-            )
-        if evidence.challenger and evidence.challenger_rows < rules.shadow_min_labelled_rows:
-            return Decision(
-                "cooldown",
-                [
-                    *alarms,
-                    f"challenger v{evidence.challenger} in shadow has {evidence.challenger_rows} "
-                    f"of the {rules.shadow_min_labelled_rows} labelled live rows its verdict "
-                    "needs: no retraining replaces it before",
-                    *reasons,
-                ],
+                [*alarms, held, *reasons],
                 checks,
                 drifting,
                 [d.feature for d in drifted],
@@ -179,6 +159,20 @@ def _streak(evidence: Evidence, history: list[PastDecision]) -> int:
         streak += 1
         day -= timedelta(days=1)
     return streak
+
+
+def _held(evidence: Evidence, history: list[PastDecision], rules: MonitoringSettings) -> str | None:
+    """Why an alarm does not trigger a retraining today, or None."""
+    if (last := _last_trigger(evidence.day, history, rules.cooldown_days)) is not None:
+        until = last + timedelta(days=rules.cooldown_days)
+        return f"retrain already triggered on {last}; the next trigger from {until}"
+    if evidence.challenger and evidence.challenger_rows < rules.shadow_min_labelled_rows:
+        return (
+            f"challenger v{evidence.challenger} in shadow has {evidence.challenger_rows} of the "
+            f"{rules.shadow_min_labelled_rows} labelled live rows its verdict needs: no "
+            "retraining replaces it before"
+        )
+    return None
 
 
 def _last_trigger(day: date, history: list[PastDecision], cooldown_days: int) -> date | None:
