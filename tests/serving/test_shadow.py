@@ -72,9 +72,11 @@ def probe(server: Server, stack: Stack, expected: str | None, timeout: float = 6
 
 
 @pytest.fixture
-def no_challenger(stack: Stack) -> Iterator[None]:
-    """The session's registry without a challenger before and after the test."""
+def no_challenger(server: Server, stack: Stack) -> Iterator[None]:
+    """The session's registry without a challenger before and after the test, and every worker
+    past it (a worker checks the alias every 5 s: an earlier test's challenger may linger)."""
     mlflow_io.set_alias(stack.settings, mlflow_io.CHALLENGER, None)
+    assert probe(server, stack, None)
     yield
     mlflow_io.set_alias(stack.settings, mlflow_io.CHALLENGER, None)
 
