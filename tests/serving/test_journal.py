@@ -122,6 +122,28 @@ def test_concurrent_appends_share_fsyncs(tmp_path: Path) -> None:
     assert 1 <= journal.fsyncs < 400  # group commit
 
 
+def test_ride_along_rows_share_the_next_awaited_fsync(tmp_path: Path) -> None:
+    journal, _ = collecting_journal(tmp_path, segment_seconds=60)  # no idle tick meanwhile
+    journal.start()
+    shadow = journal.append([row(1)], ride_along=True)
+    time.sleep(0.3)
+    assert not shadow.done()  # it did not wake the fsync thread
+    journal.append([row(2)]).result(timeout=5)
+    assert shadow.done() and shadow.exception() is None
+    assert journal.fsyncs == 1
+    journal.close()
+    assert journal.records == 2
+
+
+def test_ride_along_rows_alone_are_written_within_a_tick(tmp_path: Path) -> None:
+    journal, sealed = collecting_journal(tmp_path, segment_seconds=0.2)
+    journal.start()
+    journal.append([row(1)], ride_along=True).result(timeout=5)  # an idle service: no answers
+    assert wait_for(lambda: len(sealed) == 1)
+    journal.close()
+    assert [r["request_id"] for r in sealed[0].rows] == [row(1)["request_id"]]
+
+
 def test_creating_a_segment_fsyncs_the_directory(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -263,12 +263,13 @@ class CreditScoreService:
             await asyncio.wrap_future(durable)
 
     def _emit_shadow(self, rows: list[dict[str, Any]]) -> None:
-        """Shadow results go the way of log rows: journalled after their row (never awaited),
-        or straight to the database in `sync` mode. A full journal drops them: answers first."""
+        """Shadow results go the way of log rows: journalled after their row (never awaited, so
+        riding along with the answers' next fsync), or straight to the database in `sync` mode.
+        A full journal drops them: answers first."""
         if self.settings.serving.log_mode == "sync":
             write_rows(self.settings.store.url, rows)
             return
-        self.journal.append(rows)
+        self.journal.append(rows, ride_along=True)
 
     def _refusal(self, exc: JournalRefusedError) -> JSONResponse:
         REFUSALS.inc()
