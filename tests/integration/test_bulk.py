@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from sqlalchemy import func, select
 
 from advanced_mlops import schema
+from advanced_mlops.serving.log_writer import log_row, shadow_row, write_rows
 from advanced_mlops.store.bulk import BULK_MIN_ROWS, allows_local_infile, insert_frame
 from advanced_mlops.store.engine import connect, upgrade
 from advanced_mlops.store.repository import FEATURE_ROW
-from advanced_mlops.store.tables import features, labels
+from advanced_mlops.store.tables import features, labels, prediction_log, shadow_predictions
 
 TRICKY = ["plain", 'quote " inside', "comma, and\ttab", "new\nline", "back\\slash", "ünïcödé €"]
 
@@ -83,3 +85,61 @@ def test_only_bulk_connections_may_load_local_files(mariadb_url: str) -> None:
     with connect(mariadb_url) as conn:
         stored = conn.execute(select(func.count()).select_from(features)).scalar()
     assert stored == BULK_MIN_ROWS + 10
+
+
+def test_log_rows_and_shadow_results_round_trip_and_replay_idempotently(store_url: str) -> None:
+    """The drain's path (dict rows, no pandas; LOAD DATA at any size on MariaDB): awkward text
+    and nulls inside the JSON features, reasons present, null or missing (a journal written before
+    the column), microsecond times; a replay of the same rows changes nothing."""
+    upgrade(store_url)
+    at = datetime(2025, 1, 2, 3, 4, 5, 678901)
+    answer = {
+        "credit_score": "Good",
+        "probabilities": {"Poor": 0.125, "Standard": 0.25, "Good": 0.625},
+    }
+    rows: list[dict[str, Any]] = []
+    for i, text in enumerate(TRICKY * 5):
+        record = {"customer_id": f"CUS_{i}", "occupation": text, "age": i, "monthly_balance": None}
+        reasons = [{"feature": "age", "value": i, "contribution": -0.5}] if i % 3 == 0 else None
+        row = log_row(
+            record, {**answer, "model_version": "3", "reasons": reasons}, f"r-{i}", 1.5, at
+        )
+        if i % 3 == 1:
+            del row["reasons"]
+        rows.append(row)
+        if i % 2 == 0:
+            rows.append(shadow_row(f"r-{i}", {**answer, "credit_score": "Poor"}, "4"))
+
+    write_rows(store_url, rows, replace=True)
+    write_rows(store_url, rows, replace=True)  # a replay after a crash before the truncation
+
+    with connect(store_url) as conn:
+        logged = (
+            conn.execute(select(prediction_log).order_by(prediction_log.c.latency_ms))
+            .mappings()
+            .all()
+        )
+        shadows = conn.execute(select(shadow_predictions)).mappings().all()
+        sql_nulls = conn.execute(
+            select(func.count()).where(prediction_log.c.reasons.is_(None))
+        ).scalar()
+    by_id = {row["request_id"]: row for row in logged}
+    assert len(logged) == len(by_id) == len(TRICKY) * 5
+    for i, text in enumerate(TRICKY * 5):
+        stored = by_id[f"r-{i}"]
+        assert stored["features"] == {"occupation": text, "age": i, "monthly_balance": None}
+        assert stored["reasons"] == (
+            [{"feature": "age", "value": i, "contribution": -0.5}] if i % 3 == 0 else None
+        )
+        assert (stored["created_at"], stored["prob_good"], stored["model_version"]) == (
+            at,
+            0.625,
+            "3",
+        )
+    assert sql_nulls == sum(1 for i in range(len(TRICKY) * 5) if i % 3)  # NULL, not 'null'
+    assert sorted(s["request_id"] for s in shadows) == sorted(
+        f"r-{i}" for i in range(0, len(TRICKY) * 5, 2)
+    )
+    assert {(s["version"], s["prediction"], s["prob_poor"]) for s in shadows} == {
+        ("4", "Poor", 0.125)
+    }

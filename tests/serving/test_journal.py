@@ -129,7 +129,8 @@ def test_ride_along_rows_share_the_next_awaited_fsync(tmp_path: Path) -> None:
     time.sleep(0.3)
     assert not shadow.done()  # it did not wake the fsync thread
     journal.append([row(2)]).result(timeout=5)
-    assert shadow.done() and shadow.exception() is None
+    assert shadow.done()
+    assert shadow.exception() is None
     assert journal.fsyncs == 1
     journal.close()
     assert journal.records == 2

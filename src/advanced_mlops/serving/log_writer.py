@@ -18,10 +18,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from advanced_mlops.serving.journal import Journal, Segment
-from advanced_mlops.store.bulk import insert_frame
+from advanced_mlops.store.bulk import insert_rows
 from advanced_mlops.store.engine import connect
 from advanced_mlops.store.tables import prediction_log, shadow_predictions
 
@@ -35,6 +33,7 @@ SHADOW_RECORD = {
     SHADOW_OF: "request_id",
     **{f"shadow_{c.name}": c.name for c in shadow_predictions.columns if c.name != "request_id"},
 }
+SHADOW_COLUMNS = list(SHADOW_RECORD.values())
 
 
 def log_row(
@@ -84,13 +83,14 @@ def write_rows(db_url: str, rows: list[dict[str, Any]], *, replace: bool = False
     """Insert log rows and shadow results, each in bulk, in one transaction; `replace` makes a
     replay idempotent (both tables are keyed on the request id)."""
     logged = [row for row in rows if SHADOW_OF not in row]
-    shadows = [row for row in rows if SHADOW_OF in row]
+    shadows = [
+        {column: row.get(key) for key, column in SHADOW_RECORD.items()}
+        for row in rows
+        if SHADOW_OF in row
+    ]
     with connect(db_url, write=True, bulk=True) as conn:
-        insert_frame(
-            conn, prediction_log, pd.DataFrame(logged, columns=LOG_COLUMNS), replace=replace
-        )
-        frame = pd.DataFrame(shadows, columns=list(SHADOW_RECORD)).rename(columns=SHADOW_RECORD)
-        insert_frame(conn, shadow_predictions, frame, replace=replace)
+        insert_rows(conn, prediction_log, logged, LOG_COLUMNS, replace=replace)
+        insert_rows(conn, shadow_predictions, shadows, SHADOW_COLUMNS, replace=replace)
 
 
 class LogDrain:

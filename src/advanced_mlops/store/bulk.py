@@ -3,15 +3,19 @@
 On MariaDB a large frame goes through `LOAD DATA LOCAL INFILE`, the server's own bulk loader: the
 pure-Python driver spends most of an executemany escaping values one by one, the loader does not.
 It runs inside the caller's transaction, so a failed day still rolls back as a whole. SQLite's
-executemany is already C, so it is used as is.
+executemany is already C, so it is used as is. Frames (ingestion, thousands of rows) go to the file
+through Arrow; rows (the prediction log's drain, a few hundred a second per worker, whose Python
+time holds the worker's GIL while requests wait) through the csv module, without pandas.
 """
 
 from __future__ import annotations
 
+import contextlib
+import csv
 import json
 import os
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import pandas as pd
@@ -36,23 +40,57 @@ def insert_frame(
     """Insert every row; with `replace`, a row whose unique key exists replaces the stored one."""
     if frame.empty:
         return
-    mysql = conn.dialect.name in MYSQL
-    if mysql and len(frame) >= BULK_MIN_ROWS and allows_local_infile(conn):
+    if len(frame) >= BULK_MIN_ROWS and allows_local_infile(conn):
         load_data(conn, table, frame, replace=replace)
         return
-    statement: Any = insert(table)
-    if replace and mysql:
+    columns = list(frame.columns)
+    conn.execute(insert_statement(conn, table, columns, replace), to_records(frame, columns))
+
+
+def insert_rows(
+    conn: Connection,
+    table: Table,
+    rows: Sequence[Mapping[str, Any]],
+    columns: Sequence[str],
+    *,
+    replace: bool = False,
+) -> None:
+    """`insert_frame` for dict rows (a key missing from a row is NULL), at any size through
+    LOAD DATA when the connection allows it: ~3-4x less Python time than a multi-row INSERT of the
+    same rows, and ~2x less than building a frame for them (measured, see bench/README.md)."""
+    if not rows:
+        return
+    if allows_local_infile(conn):
+        json_columns = {c.name for c in table.columns if isinstance(c.type, JSON)}
+        with (
+            _load_file(conn, table, columns, replace) as path,
+            open(path, "w", encoding="utf-8", newline="") as handle,
+        ):
+            writer = csv.writer(handle, quoting=csv.QUOTE_ALL, lineterminator="\n")
+            writer.writerows(
+                [_csv_cell(row.get(c), c in json_columns) for c in columns] for row in rows
+            )
+        return
+    conn.execute(
+        insert_statement(conn, table, columns, replace),
+        [{c: row.get(c) for c in columns} for row in rows],
+    )
+
+
+def insert_statement(conn: Connection, table: Table, columns: Sequence[str], replace: bool) -> Any:
+    """INSERT, or with `replace` one that replaces the row holding the same unique key."""
+    if not replace:
+        return insert(table)
+    if conn.dialect.name in MYSQL:
         statement = mysql_insert(table)
-        statement = statement.on_duplicate_key_update(
-            {c: statement.inserted[c] for c in frame.columns}
-        )
-    elif replace:
-        statement = statement.prefix_with("OR REPLACE")
-    conn.execute(statement, to_records(frame, frame.columns))
+        return statement.on_duplicate_key_update({c: statement.inserted[c] for c in columns})
+    return insert(table).prefix_with("OR REPLACE")
 
 
 def allows_local_infile(conn: Connection) -> bool:
-    """Whether this MySQL connection was opened for bulk loads (`connect(..., bulk=True)`)."""
+    """Whether this is a MySQL connection opened for bulk loads (`connect(..., bulk=True)`)."""
+    if conn.dialect.name not in MYSQL:
+        return False
     from pymysql.constants import CLIENT
 
     driver = conn.connection.dbapi_connection
@@ -122,16 +160,24 @@ def load_data(
     The file is CSV written by Arrow (C++), every value quoted; an empty field is NULL (cleaning
     never leaves an empty string, it makes it missing).
     """
-    with tempfile.NamedTemporaryFile(suffix=".csv", delete=False) as handle:
-        path = handle.name
-    try:
-        json_columns = [
-            c.name for c in table.columns if isinstance(c.type, JSON) and c.name in frame
-        ]
-        encoded = {c: frame[c].map(_json_or_null) for c in json_columns}
+    json_columns = [c.name for c in table.columns if isinstance(c.type, JSON) and c.name in frame]
+    encoded = {c: frame[c].map(_json_or_null) for c in json_columns}
+    with _load_file(conn, table, list(frame.columns), replace) as path:
         write_csv(frame.assign(**encoded), path)
-        variables = ", ".join(f"@v{i}" for i in range(len(frame.columns)))
-        assignments = ", ".join(f"`{c}` = NULLIF(@v{i}, '')" for i, c in enumerate(frame.columns))
+
+
+@contextlib.contextmanager
+def _load_file(
+    conn: Connection, table: Table, columns: Sequence[str], replace: bool
+) -> Iterator[str]:
+    """The path of a temporary file to fill with headerless CSV (`columns`, every value quoted,
+    NULL as an empty field), loaded into `table` by LOAD DATA LOCAL INFILE once the block ends."""
+    fd, path = tempfile.mkstemp(suffix=".csv")
+    os.close(fd)
+    try:
+        yield path
+        variables = ", ".join(f"@v{i}" for i in range(len(columns)))
+        assignments = ", ".join(f"`{c}` = NULLIF(@v{i}, '')" for i, c in enumerate(columns))
         conn.exec_driver_sql(
             f"LOAD DATA LOCAL INFILE %s {'REPLACE ' if replace else ''}"
             f"INTO TABLE `{table.name}` CHARACTER SET utf8mb4 "
@@ -141,6 +187,17 @@ def load_data(
         )
     finally:
         os.unlink(path)
+
+
+def _csv_cell(value: Any, is_json: bool) -> Any:
+    """A row value as the loader reads it: JSON text, 1/0 for booleans, empty for NULL."""
+    if value is None:
+        return ""
+    if is_json:
+        return json.dumps(value)
+    if isinstance(value, bool):
+        return int(value)
+    return value
 
 
 def _json_or_null(value: Any) -> str | None:

@@ -113,7 +113,7 @@ prediction_log = Table(
     Column("model_version", String(16), nullable=False),
     Column("latency_ms", Double, nullable=False),
     Column("created_at", PRECISE_TIME, nullable=False, index=True),
-    Column("reasons", JSON, nullable=True),  # reason codes, when the request asked for them
+    Column("reasons", JSON(none_as_null=True), nullable=True),  # when the request asked for them
 )
 
 # The challenger's answer to a logged request, scored in shadow after the champion's answer left.
