@@ -1,6 +1,6 @@
 """What the prediction log's drain costs the worker it runs in: Python time (this thread's CPU,
 which holds the worker's GIL while requests wait) and wall time to insert one journal segment,
-through the drain's path (`write_rows`: dict rows, LOAD DATA written by the csv module) against
+through the drain's path (`write_rows`: dict rows -> Arrow table -> LOAD DATA) against
 the frame path it used before (a DataFrame per table, `insert_frame`), same rows, same database.
 
     uv run python bench/drain_bench.py [--repeat 20]

@@ -1,4 +1,4 @@
-"""Bulk writes of DataFrames.
+"""Bulk writes of DataFrames and of dict rows.
 
 On MariaDB a large frame goes through `LOAD DATA LOCAL INFILE`, the server's own bulk loader: the
 pure-Python driver spends most of an executemany escaping values one by one, the loader does not.
