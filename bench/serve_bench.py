@@ -17,8 +17,9 @@ With `--challenger`, the durable mode is measured again with a challenger in sha
 p99 at 200/s under 50 ms, saturation >= 70 % of the figure without one): the champion's model is
 registered again as a second version and put in shadow by registry/shadow.py (the code path of
 `mlops shadow --force`); measuring starts once the service's shadow metric shows it scoring.
-`--rounds N` alternates N pairs (without, with; the alias cleared between them), since this
-machine's load drifts within minutes. Reported per pair: both modes' figures and their ratio,
+`--rounds N` runs N pairs (the alias cleared between them), since this machine's load drifts
+within minutes; the even pairs run the challenger first (ABBA), so that a drift or a cost of
+running second falls on both modes alike. Reported per pair: both modes' figures and their ratio,
 log rows = answers, log rows with a shadow result (shadow_predictions) once the journal drained,
 and `shadow_records_total` by outcome.
 Only localhost traffic; every run is bounded in time.
@@ -315,7 +316,7 @@ def main() -> None:
         help="Measure durable mode again with a challenger in shadow.",
     )
     parser.add_argument("--rounds", type=int, default=1,
-                        help="With --challenger: pairs (without, with) to alternate.")  # fmt: skip
+                        help="With --challenger: pairs to run, ABBA.")  # fmt: skip
     parser.add_argument("--no-recovery", action="store_true", help="Skip the SIGKILL recovery.")
     args = parser.parse_args()
     if shutil.which("hey") is None:
@@ -333,9 +334,10 @@ def main() -> None:
         challenger = register_challenger(settings) if args.challenger else ""
         for n in range(1, args.rounds + 1 if args.challenger else 1):
             tag = "" if n == 1 else f"#{n}"
+            pair = [(f"durable+shadow{tag}", "durable", True)]
             if n > 1 or "durable" not in args.modes.split(","):
-                modes.append((f"durable{tag}", "durable", False))
-            modes.append((f"durable+shadow{tag}", "durable", True))
+                pair.insert(0, (f"durable{tag}", "durable", False))
+            modes += pair[::-1] if n % 2 == 0 else pair  # ABBA: see the docstring
         for name, mode, shadowing in modes:
             with fresh_database() as db_url:  # each mode's log store (and journal) its own
                 env = {**trained, "MLOPS_HOME": str(home / name), "MLOPS_DB_URL": db_url}
@@ -376,7 +378,8 @@ def main() -> None:
         print(f"pair {n}, challenger in shadow: saturation {beside.rps:.0f} req/s = "
               f"{beside.rps / alone.rps:.0%} of {alone.rps:.0f} without (target >= 70 %); "
               f"p99 at 200 req/s offered {paced_beside.p99:.1f} ms, {paced_alone.p99:.1f} ms "
-              f"without (target < 50 ms)")  # fmt: skip
+              f"without (target < 50 ms; ratio {paced_beside.p99 / paced_alone.p99:.2f})"
+              f"{'' if n % 2 else ', challenger first'}")  # fmt: skip
     for n, found in enumerate(shadowed, 1):
         counts = ", ".join(f"{k} {v:.0f}" for k, v in found.outcomes.items())
         print(f"pair {n}, shadow: {found.filled} of {found.rows} log rows carry the challenger's "
