@@ -19,6 +19,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -50,10 +51,10 @@ def in_process(home: Path, db_url: str) -> None:
     for size in (1, 100):
         records = sample_requests(size)
         labels = [p["credit_score"] for p in predict_records(model, records)]
-        calls = {
-            "answer": (lambda r=records: predict_records(model, r), 5),
-            "exact": (lambda r=records, y=labels: reason_codes(model, r, y), 2),
-            "approx": (lambda r=records, y=labels: reason_codes(model, r, y, exact=False), 5),
+        calls: dict[str, tuple[Callable[[], Any], int]] = {
+            "answer": (partial(predict_records, model, records), 5),
+            "exact": (partial(reason_codes, model, records, labels), 2),
+            "approx": (partial(reason_codes, model, records, labels, exact=False), 5),
         }
         ms = {name: per_record_ms(call, size, repeat) for name, (call, repeat) in calls.items()}
         print(f"{size:15d} {ms['answer']:14.2f} {ms['exact']:14.2f} {ms['approx']:15.2f}")
@@ -70,7 +71,7 @@ def main() -> None:
     runs: list[Run] = []
     with tempfile.TemporaryDirectory() as tmp, fresh_database() as db_url:
         home = Path(tmp)
-        env = prepare(home / "store", db_url)
+        env, _ = prepare(home / "store", db_url)
         in_process(home / "store", db_url)
         scenarios = {
             "plain (baseline)": ({**record}, {}),
@@ -83,8 +84,9 @@ def main() -> None:
         for name, (body, extra) in scenarios.items():
             path = home / f"{len(runs)}.json"
             path.write_text(json.dumps(body))
-            for run in bench_mode("durable", {**env, **extra}, path, args.duration,
-                                  home / f"{len(runs)}.log"):  # fmt: skip
+            measured, _ = bench_mode("durable", {**env, **extra}, path, args.duration,
+                                     home / f"{len(runs)}.log")  # fmt: skip
+            for run in measured:
                 run.mode = name
                 runs.append(run)
 

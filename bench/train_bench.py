@@ -34,7 +34,11 @@ from advanced_mlops.training.model import grid, tune
 from advanced_mlops.training.snapshot import point_in_time_join
 from advanced_mlops.training.split import TimeSplit, time_split
 
-COURSE_GRID = {"depth": [7, 8, 9], "rsm": [0.8, 0.9, 1.0], "l2_leaf_reg": [3, 5, 7]}
+COURSE_GRID: dict[str, list[Any]] = {
+    "depth": [7, 8, 9],
+    "rsm": [0.8, 0.9, 1.0],
+    "l2_leaf_reg": [3, 5, 7],
+}
 COURSE_CAT = ["occupation", "credit_mix", "payment_of_min_amount"]
 COURSE_TEXT = ["type_of_loan", "payment_behaviour"]
 # CatBoost's default word dictionary without its bigram twin (see the module docstring).
