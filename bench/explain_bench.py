@@ -1,13 +1,19 @@
 """What reason codes cost: the service with every request explained, against the same service
 answering without explanations (the baseline, same run, same model, same log store).
 
-    uv run python bench/explain_bench.py [--duration 20]      # needs `hey` (apt-get install hey)
+    uv run python bench/explain_bench.py [--duration 20] [--rounds N] [--approximate]
 
+(needs `hey`: apt-get install hey)
 1. In process, on the served model: milliseconds a record to answer (`predict_records`) and to
-   explain (`reason_codes`, exact and approximate SHAP), for 1 and 100 records a call.
-2. Over HTTP (`mlops serve`, 2 workers, background log on MariaDB), with serve_bench.py's load:
-   200 requests/s offered and saturation (64 connections), plain then `"explain": true`, exact
-   then approximate (`MLOPS_EXPLAIN_SHAP`).
+   explain too (`explain`: exact and approximate SHAP; shown as the difference), for 1 and 100
+   records a call.
+2. Over HTTP (`mlops serve`, 2 workers, durable log on MariaDB), with serve_bench.py's load:
+   200 requests/s offered and saturation (64 connections), plain requests (the baseline) and
+   `"explain": true` on every request with exact SHAP values, in `--rounds` pairs run ABBA (the
+   even pairs explain first) since this machine's load drifts within minutes; `--approximate`
+   adds CatBoost's approximate values (`MLOPS_EXPLAIN_SHAP`) to each pair. Reported per pair:
+   the p99 at 200/s and its ratio to the plain service's, the service's CPU per answer (a figure
+   other work on the machine moves far less than the tail) and saturation against plain.
 Only localhost traffic; every run is bounded in time.
 """
 
@@ -27,7 +33,7 @@ from _common import fresh_database
 from serve_bench import Run, bench_mode, prepare
 
 from advanced_mlops import mlflow_io
-from advanced_mlops.inference import predict_records, reason_codes
+from advanced_mlops.inference import predict_records
 from advanced_mlops.serving.sample_requests import sample_requests
 from advanced_mlops.settings import Settings, StoreSettings
 
@@ -50,54 +56,67 @@ def in_process(home: Path, db_url: str) -> None:
           f"{'approx +ms/rec':>15}")  # fmt: skip
     for size in (1, 100):
         records = sample_requests(size)
-        labels = [p["credit_score"] for p in predict_records(model, records)]
         calls: dict[str, tuple[Callable[[], Any], int]] = {
-            "answer": (partial(predict_records, model, records), 5),
-            "exact": (partial(reason_codes, model, records, labels), 2),
-            "approx": (partial(reason_codes, model, records, labels, exact=False), 5),
+            "answer": (partial(predict_records, model, records), 50),
+            "exact": (partial(predict_records, model, records, [True] * size), 20),
+            "approx": (partial(predict_records, model, records, [True] * size, False), 20),
         }
         ms = {name: per_record_ms(call, size, repeat) for name, (call, repeat) in calls.items()}
-        print(f"{size:15d} {ms['answer']:14.2f} {ms['exact']:14.2f} {ms['approx']:15.2f}")
+        print(f"{size:15d} {ms['answer']:14.2f} {ms['exact'] - ms['answer']:14.2f} "
+              f"{ms['approx'] - ms['answer']:15.2f}")  # fmt: skip
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--duration", type=int, default=20)
+    parser.add_argument("--rounds", type=int, default=1, help="Pairs to run, ABBA.")
+    parser.add_argument("--approximate", action="store_true",
+                        help="Also measure approximate SHAP values in each pair.")  # fmt: skip
     args = parser.parse_args()
     if shutil.which("hey") is None:
         raise SystemExit("needs hey: apt-get install -y hey")
 
     record = sample_requests(1)[0]
-    runs: list[Run] = []
-    with tempfile.TemporaryDirectory() as tmp, fresh_database() as db_url:
+    scenarios = {
+        "plain": ({**record}, {}),
+        "exact": ({**record, "explain": True}, {"MLOPS_EXPLAIN_SHAP": "exact"}),
+    }
+    if args.approximate:
+        scenarios["approximate"] = ({**record, "explain": True},
+                                    {"MLOPS_EXPLAIN_SHAP": "approximate"})  # fmt: skip
+    runs: dict[tuple[int, str, str], Run] = {}
+    with tempfile.TemporaryDirectory() as tmp, fresh_database() as features_url:
         home = Path(tmp)
-        env, _ = prepare(home / "store", db_url)
-        in_process(home / "store", db_url)
-        scenarios = {
-            "plain (baseline)": ({**record}, {}),
-            "explain, exact": ({**record, "explain": True}, {"MLOPS_EXPLAIN_SHAP": "exact"}),
-            "explain, approx.": (
-                {**record, "explain": True},
-                {"MLOPS_EXPLAIN_SHAP": "approximate"},
-            ),
-        }
-        for name, (body, extra) in scenarios.items():
-            path = home / f"{len(runs)}.json"
-            path.write_text(json.dumps(body))
-            measured, _ = bench_mode("durable", {**env, **extra}, path, args.duration,
-                                     home / f"{len(runs)}.log")  # fmt: skip
-            for run in measured:
-                run.mode = name
-                runs.append(run)
+        trained, _ = prepare(home / "store", features_url)
+        in_process(home / "store", features_url)
+        for n in range(1, args.rounds + 1):
+            names = list(scenarios) if n % 2 else list(scenarios)[::-1]  # ABBA
+            for name in names:
+                body, extra = scenarios[name]
+                path = home / f"{name}.json"
+                path.write_text(json.dumps(body))
+                with fresh_database() as db_url:  # each run's log store (and journal) its own
+                    env = {**trained, **extra, "MLOPS_HOME": str(home / f"{name}{n}"),
+                           "MLOPS_DB_URL": db_url}  # fmt: skip
+                    measured, _ = bench_mode("durable", env, path, args.duration,
+                                             home / f"{name}{n}.log")  # fmt: skip
+                for run in measured:
+                    runs[(n, name, run.test.split(",")[0])] = run
 
-    print(f"{'scenario':17} {'test':22} {'req/s':>8} {'ok':>7} {'errors':>6} {'p50 ms':>7} "
-          f"{'p95 ms':>7} {'p99 ms':>7} {'lost':>5}")  # fmt: skip
-    for r in runs:
-        print(f"{r.mode:17} {r.test:22} {r.rps:8.1f} {r.ok:7d} {r.errors:6d} {r.p50:7.1f} "
-              f"{r.p95:7.1f} {r.p99:7.1f} {r.ok - r.logged:5d}")  # fmt: skip
-    base = runs[1].rps
-    for r in runs[3::2]:
-        print(f"{r.mode}: saturation {r.rps:.0f} req/s = {r.rps / base:.2f}x the baseline")
+    print(f"{'pair':>4} {'every request':13} {'test':22} {'req/s':>8} {'ok':>7} {'errors':>6} "
+          f"{'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'lost':>5} {'CPU ms':>6}")  # fmt: skip
+    for (n, name, _), r in runs.items():
+        print(f"{n:4d} {name:13} {r.test:22} {r.rps:8.1f} {r.ok:7d} {r.errors:6d} {r.p50:7.1f} "
+              f"{r.p95:7.1f} {r.p99:7.1f} {r.ok - r.logged:5d} {r.cpu_ms:6.2f}")  # fmt: skip
+    for n in range(1, args.rounds + 1):
+        plain, paced = runs[(n, "plain", "saturation")], runs[(n, "plain", "200 req/s offered")]
+        for name in list(scenarios)[1:]:
+            r, p = runs[(n, name, "saturation")], runs[(n, name, "200 req/s offered")]
+            print(f"pair {n}, {name}: p99 at 200 req/s {p.p99:.1f} ms, plain {paced.p99:.1f} "
+                  f"(target < 50 ms; ratio {p.p99 / paced.p99:.2f}); CPU ms per answer at 200/s "
+                  f"{p.cpu_ms:.2f}, plain {paced.cpu_ms:.2f} (+{p.cpu_ms - paced.cpu_ms:.2f}); "
+                  f"saturation {r.rps:.0f} req/s = {r.rps / plain.rps:.2f}x plain"
+                  f"{'' if n % 2 else ', explained first'}")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -62,60 +62,106 @@ def _label(value: Any, fill: str) -> str:
     return str(value)
 
 
-def predict_proba(model: Any, rows: pd.DataFrame | list[list[Any]]) -> np.ndarray:
-    """Class probabilities in `schema.CLASSES` order, whatever order the model learnt them in."""
+def model_pool(records: Sequence[Mapping[Any, Any]]) -> Any:
+    """The records as a CatBoost Pool. Built once per model call and shared by the prediction and
+    the SHAP values: CatBoost converts a list of rows more slowly than it builds a Pool (0.15
+    against 0.13 ms for one record, 0.86 against 0.57 for 64; bench/README.md)."""
+    from catboost import Pool
+
+    return Pool(model_rows(records), cat_features=CATEGORICAL_INDEX, text_features=TEXT_INDEX)
+
+
+def predict_proba(model: Any, rows: Any) -> np.ndarray:
+    """Class probabilities in `schema.CLASSES` order, whatever order the model learnt them in
+    (`rows`: a frame of `to_model_frame`, a `model_pool` or a list of `model_row`s)."""
     proba = np.asarray(model.predict_proba(rows))
     order = [list(model.classes_).index(c) for c in schema.CLASSES]
     return proba[:, order]
 
 
-def predict_records(model: Any, records: Sequence[Mapping[Any, Any]]) -> list[dict[str, Any]]:
-    """One call to the model for all records; class and probabilities for each, in order."""
-    proba = predict_proba(model, model_rows(records))
-    labels = np.asarray(schema.CLASSES)[proba.argmax(axis=1)]
+def predict_records(
+    model: Any,
+    records: Sequence[Mapping[Any, Any]],
+    explain: Sequence[bool] = (),
+    exact: bool = True,
+) -> list[dict[str, Any]]:
+    """One model call for all records: class and probabilities for each, in order, and `reasons`
+    (`reason_codes`) for the records flagged in `explain`, None for the others.
+
+    A model that does not take the schema's features, in its order, raises ValueError: given a
+    Pool of more features than it learnt, CatBoost would score the first ones without a word."""
+    if list(model.feature_names_) != list(schema.FEATURES):
+        raise ValueError(
+            f"the model takes features {list(model.feature_names_)}, not the schema's "
+            f"{len(schema.FEATURES)} ({', '.join(schema.FEATURES[:3])}, ...)"
+        )
+    pool = model_pool(records)
+    proba = predict_proba(model, pool)
+    labels = [str(label) for label in np.asarray(schema.CLASSES)[proba.argmax(axis=1)]]
+    reasons: list[list[dict[str, Any]] | None] = [None] * len(records)
+    wanted = [i for i, flag in enumerate(explain) if flag]
+    if wanted:
+        explained = (
+            pool if len(wanted) == len(records) else model_pool([records[i] for i in wanted])
+        )
+        found = reason_codes(
+            shap_values(model, explained, exact),
+            [str(c) for c in model.classes_],
+            [records[i] for i in wanted],
+            [labels[i] for i in wanted],
+        )
+        for i, reason in zip(wanted, found, strict=True):
+            reasons[i] = reason
     return [
         {
-            "credit_score": str(label),
+            "credit_score": label,
             "probabilities": {
                 c: round(float(p), 6) for c, p in zip(schema.CLASSES, row, strict=True)
             },
+            "reasons": reason,
         }
-        for label, row in zip(labels, proba, strict=True)
+        for label, row, reason in zip(labels, proba, reasons, strict=True)
     ]
 
 
-def shap_values(model: Any, rows: list[list[Any]], exact: bool = True) -> np.ndarray:
-    """CatBoost's own SHAP values, [records, model classes, features + 1] (last: expected value).
+# A service's parallelism is its workers. On the few records of a request, CatBoost's threads
+# for a SHAP call wait for each other spinning (sched_yield), which costs CPU the other worker
+# needs: in process, 0.6 against 1.0-1.2 ms for one record (p99 1 against 6 ms); bench/README.md.
+SHAP_THREADS = 1
+
+
+def shap_values(model: Any, pool: Any, exact: bool = True) -> np.ndarray:
+    """CatBoost's own SHAP values of a `model_pool`, [records, model classes, features + 1]
+    (last: expected value).
 
     For each class, the contributions plus the expected value give the model's raw score
     (`predict(prediction_type="RawFormulaVal")`), so the reasons add up to the decision. Exact
-    values cost ~20 ms a record for a 400-tree model; CatBoost's approximate ones ~1-2 ms and
-    also add up (bench/README.md)."""
-    from catboost import Pool
-
-    pool = Pool(rows, cat_features=CATEGORICAL_INDEX, text_features=TEXT_INDEX)
+    values cost ~0.5 ms a record for a 105-tree model of depth 4 and ~15 ms for 177 trees of
+    depth 6; CatBoost's approximate ones less, and also add up (bench/README.md)."""
     values = np.asarray(
         model.get_feature_importance(
-            pool, type="ShapValues", shap_calc_type="Regular" if exact else "Approximate"
+            pool,
+            type="ShapValues",
+            shap_calc_type="Regular" if exact else "Approximate",
+            thread_count=SHAP_THREADS,
         )
     )
     return values if values.ndim == 3 else values[:, np.newaxis, :]
 
 
 def reason_codes(
-    model: Any,
+    values: np.ndarray,
+    classes: Sequence[str],
     records: Sequence[Mapping[Any, Any]],
     predicted: Sequence[str],
     top: int = 3,
-    exact: bool = True,
 ) -> list[list[dict[str, Any]]]:
     """Per record, the `top` features that pushed hardest toward its predicted class: name, the
-    record's value as sent, and its SHAP contribution to that class's raw score (largest first)."""
-    values = shap_values(model, model_rows(records), exact)
-    classes = [str(c) for c in model.classes_]
+    record's value as sent, and its SHAP contribution to that class's raw score (largest first).
+    `values` are the records' `shap_values`, whose class axis follows `classes`."""
     reasons = []
     for record, label, per_class in zip(records, predicted, values, strict=True):
-        contributions = per_class[classes.index(label), :-1]
+        contributions = per_class[list(classes).index(label), :-1]
         strongest = np.argsort(-contributions, kind="stable")[:top]
         reasons.append(
             [

@@ -3,9 +3,10 @@
 import numpy as np
 import pandas as pd
 import pytest
+from catboost import CatBoostClassifier
 
 from advanced_mlops import schema
-from advanced_mlops.inference import predict_proba, to_model_frame
+from advanced_mlops.inference import predict_proba, predict_records, to_model_frame
 from advanced_mlops.settings import TrainingSettings
 from advanced_mlops.training.metrics import classification_metrics
 from advanced_mlops.training.model import Trial, fit, tune
@@ -68,3 +69,14 @@ def test_training_is_deterministic_for_a_seed(split: TimeSplit) -> None:
     np.testing.assert_array_equal(
         predict_proba(first.model, frame), predict_proba(second.model, frame)
     )
+
+
+def test_a_model_of_other_features_is_refused_not_scored(split: TimeSplit) -> None:
+    """CatBoost scores a Pool of more features than a model learnt with the first ones, without a
+    word: `predict_records` refuses such a model (a version registered around `mlops shadow`)."""
+    frame = to_model_frame(split.holdout.head(30))[list(schema.NUMERIC_FEATURES[:5])]
+    narrow = CatBoostClassifier(iterations=5, verbose=False, allow_writing_files=False)
+    narrow.fit(frame, [schema.CLASSES[i % 3] for i in range(len(frame))])
+    records = split.holdout.head(3).to_dict("records")
+    with pytest.raises(ValueError, match="not the schema's 22"):
+        predict_records(narrow, records)

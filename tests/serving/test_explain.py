@@ -3,6 +3,7 @@ stored with the log row, and a 400 naming the field when `explain` is not a bool
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
@@ -11,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from advanced_mlops import mlflow_io, schema
-from advanced_mlops.inference import model_rows, shap_values
+from advanced_mlops.inference import model_pool, model_rows, predict_records, shap_values
 from advanced_mlops.serving.sample_requests import sample_requests as records
 from advanced_mlops.store.engine import connect
 from advanced_mlops.store.tables import prediction_log
@@ -32,7 +33,7 @@ def check_reasons(stack: Stack, record: dict[str, Any], answer: dict[str, Any]) 
     rows = model_rows([record])
     classes = [str(c) for c in model.classes_]
     predicted = classes.index(answer["credit_score"])
-    values = shap_values(model, rows)[0, predicted]
+    values = shap_values(model, model_pool([record]))[0, predicted]
     raw = np.asarray(model.predict(rows, prediction_type="RawFormulaVal"))[0, predicted]
     assert values.sum() == pytest.approx(raw, abs=1e-6)  # contributions + expected value
 
@@ -99,3 +100,39 @@ def test_explain_of_wrong_type_is_a_400_naming_it(server: Server, path: str, val
     assert response.status_code == 400, response.text
     named = {str(part) for error in response.json()["detail"] for part in error["loc"]}
     assert "explain" in named
+
+
+def test_a_shared_model_call_explains_only_the_records_that_asked(stack: Stack) -> None:
+    """Concurrent requests share model calls (batching.py): in one call, the flagged records get
+    the reasons they get when every record asks, the others none, and all the same answers."""
+    version = mlflow_io.alias_version(stack.settings, mlflow_io.CHAMPION)
+    model = mlflow_io.load_model(stack.settings, str(version))
+    flags = [True, False, False, True, False]
+    mixed = predict_records(model, RECORDS[:5], explain=flags)
+    every = predict_records(model, RECORDS[:5], explain=[True] * 5)
+    assert [r["reasons"] for r in mixed] == [
+        e["reasons"] if flag else None for flag, e in zip(flags, every, strict=True)
+    ]
+    assert [(r["credit_score"], r["probabilities"]) for r in mixed] == [
+        (e["credit_score"], e["probabilities"]) for e in every
+    ]
+
+
+def test_concurrent_requests_get_reasons_only_when_they_asked(server: Server, stack: Stack) -> None:
+    async def ask(client: httpx.AsyncClient, i: int) -> tuple[dict[str, Any], dict[str, Any]]:
+        record = RECORDS[i % len(RECORDS)]
+        response = await client.post(
+            f"{server.url}/predict", json={**record, "explain": i % 3 == 0}
+        )
+        assert response.status_code == 200, response.text
+        return record, response.json()
+
+    async def burst() -> list[tuple[dict[str, Any], dict[str, Any]]]:
+        async with httpx.AsyncClient(timeout=30) as client:
+            return await asyncio.gather(*(ask(client, i) for i in range(24)))
+
+    for i, (record, answer) in enumerate(asyncio.run(burst())):
+        if i % 3 == 0:
+            check_reasons(stack, record, answer)
+        else:
+            assert "reasons" not in answer

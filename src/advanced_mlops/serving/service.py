@@ -28,7 +28,7 @@ from fastapi.responses import JSONResponse
 from pydantic import Field, Strict
 
 from advanced_mlops import mlflow_io
-from advanced_mlops.inference import predict_records, reason_codes
+from advanced_mlops.inference import predict_records
 from advanced_mlops.serving.batching import AdaptiveBatcher
 from advanced_mlops.serving.champion import AliasWatcher, Champion
 from advanced_mlops.serving.journal import JournalRefusedError
@@ -187,21 +187,13 @@ class CreditScoreService:
         the version that answered, and carries reasons from that same model when asked for."""
         champion = self.champion
         MODEL_CALL_RECORDS.observe(len(jobs))
-        results = [
-            {**result, "model_version": champion.version, "reasons": None}
-            for result in predict_records(champion.model, [job["record"] for job in jobs])
-        ]
-        explained = [i for i, job in enumerate(jobs) if job["explain"]]
-        if explained:
-            reasons = reason_codes(
-                champion.model,
-                [jobs[i]["record"] for i in explained],
-                [results[i]["credit_score"] for i in explained],
-                exact=self.settings.serving.explain_shap == "exact",
-            )
-            for i, reason in zip(explained, reasons, strict=True):
-                results[i]["reasons"] = reason
-        return results
+        results = predict_records(
+            champion.model,
+            [job["record"] for job in jobs],
+            explain=[job["explain"] for job in jobs],
+            exact=self.settings.serving.explain_shap == "exact",
+        )
+        return [{**result, "model_version": champion.version} for result in results]
 
     @bentoml.api(route="/predict", input_spec=PredictRequest, output_spec=Prediction)
     async def predict(self, **body: Any) -> Prediction | JSONResponse:
