@@ -101,9 +101,7 @@ def predict_records(
     reasons: list[list[dict[str, Any]] | None] = [None] * len(records)
     wanted = [i for i, flag in enumerate(explain) if flag]
     if wanted:
-        explained = (
-            pool if len(wanted) == len(records) else model_pool([records[i] for i in wanted])
-        )
+        explained = pool if len(wanted) == len(records) else pool.slice(wanted)
         found = reason_codes(
             shap_values(model, explained, exact),
             [str(c) for c in model.classes_],
@@ -159,9 +157,10 @@ def reason_codes(
     """Per record, the `top` features that pushed hardest toward its predicted class: name, the
     record's value as sent, and its SHAP contribution to that class's raw score (largest first).
     `values` are the records' `shap_values`, whose class axis follows `classes`."""
+    position = {label: i for i, label in enumerate(classes)}
     reasons = []
     for record, label, per_class in zip(records, predicted, values, strict=True):
-        contributions = per_class[list(classes).index(label), :-1]
+        contributions = per_class[position[label], :-1]
         strongest = np.argsort(-contributions, kind="stable")[:top]
         reasons.append(
             [
