@@ -5,8 +5,10 @@ answering without explanations (the baseline, same run, same model, same log sto
 
 (needs `hey`: apt-get install hey)
 1. In process, on the served model: milliseconds a record to answer (`predict_records`) and to
-   explain too (`explain`: exact and approximate SHAP; shown as the difference), for 1 and 100
-   records a call.
+   explain too (`explain`: exact SHAP from CatBoost's call and from the service's SHAP table
+   once it knows the records' leaves, and approximate SHAP; shown as the difference), for 1 and
+   100 records a call; then the table from empty, fed distinct records one at a time (what
+   the first explained requests of a service meet).
 2. Over HTTP (`mlops serve`, 2 workers, durable log on MariaDB), with serve_bench.py's load:
    200 requests/s offered and saturation (64 connections), plain requests (the baseline) and
    `"explain": true` on every request with exact SHAP values, in `--rounds` pairs run ABBA (the
@@ -33,9 +35,10 @@ from _common import fresh_database
 from serve_bench import Run, bench_mode, prepare
 
 from advanced_mlops import mlflow_io
-from advanced_mlops.inference import predict_records
+from advanced_mlops.inference import model_pool, predict_records, shap_values
 from advanced_mlops.serving.sample_requests import sample_requests
 from advanced_mlops.settings import Settings, StoreSettings
+from advanced_mlops.shap_table import ShapTable
 
 
 def per_record_ms(call: Callable[[], Any], records: int, repeat: int = 5) -> float:
@@ -53,17 +56,41 @@ def in_process(home: Path, db_url: str) -> None:
     model = mlflow_io.load_model(settings, version)
     print(f"model v{version}: {model.tree_count_} trees, depth {model.get_param('depth')}")
     print(f"{'records a call':>15} {'answer ms/rec':>14} {'exact +ms/rec':>14} "
-          f"{'approx +ms/rec':>15}")  # fmt: skip
+          f"{'table +ms/rec':>14} {'approx +ms/rec':>15}")  # fmt: skip
     for size in (1, 100):
         records = sample_requests(size)
+        explain, table = [True] * size, ShapTable(model)
         calls: dict[str, tuple[Callable[[], Any], int]] = {
             "answer": (partial(predict_records, model, records), 50),
             "exact": (partial(predict_records, model, records, [True] * size), 20),
+            "table": (partial(predict_records, model, records, explain, explainer=table), 20),
             "approx": (partial(predict_records, model, records, [True] * size, False), 20),
         }
         ms = {name: per_record_ms(call, size, repeat) for name, (call, repeat) in calls.items()}
-        print(f"{size:15d} {ms['answer']:14.2f} {ms['exact'] - ms['answer']:14.2f} "
-              f"{ms['approx'] - ms['answer']:15.2f}")  # fmt: skip
+        extra = {name: ms[name] - ms["answer"] for name in ("exact", "table", "approx")}
+        print(f"{size:15d} {ms['answer']:14.2f} {extra['exact']:14.2f} {extra['table']:14.2f} "
+              f"{extra['approx']:15.2f}")  # fmt: skip
+    table_warm_up(model)
+
+
+def table_warm_up(model: Any, count: int = 600) -> None:
+    """The SHAP table from empty, one distinct record a call (what a service's first explained
+    requests meet): milliseconds a call to explain, by stretch of calls, against CatBoost's."""
+    table = ShapTable(model)
+    pools = [model_pool([record]) for record in sample_requests(count)]
+    stretches = [(0, 10), (10, 100), (100, 300), (300, count)]
+    print(f"SHAP table from empty, {count} distinct records one at a time (ms a call):")
+    for first, last in stretches:
+        started = time.perf_counter()
+        for pool in pools[first:last]:
+            table(pool)
+        took = (time.perf_counter() - started) * 1000 / (last - first)
+        print(f"  records {first + 1:3d}-{last:3d}: {took:6.3f}   (leaves known after: "
+              f"{table.known_leaves} of {sum(model.get_tree_leaf_counts())})")  # fmt: skip
+    started = time.perf_counter()
+    for pool in pools[:100]:
+        shap_values(model, pool)
+    print(f"  CatBoost's own call: {(time.perf_counter() - started) * 10:6.3f}")
 
 
 def main() -> None:

@@ -8,7 +8,7 @@ the same way whether it came from the store or from a request, and probabilities
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -84,9 +84,12 @@ def predict_records(
     records: Sequence[Mapping[Any, Any]],
     explain: Sequence[bool] = (),
     exact: bool = True,
+    explainer: Callable[[Any], np.ndarray] | None = None,
 ) -> list[dict[str, Any]]:
     """One model call for all records: class and probabilities for each, in order, and `reasons`
-    (`reason_codes`) for the records flagged in `explain`, None for the others.
+    (`reason_codes`) for the records flagged in `explain`, None for the others. `explainer`:
+    where the exact SHAP values of a `model_pool` come from, if not from CatBoost's call
+    (`shap_table.ShapTable`, the same values for a fraction of the cost).
 
     A model that does not take the schema's features, in its order, raises ValueError: given a
     Pool of more features than it learnt, CatBoost would score the first ones without a word."""
@@ -102,8 +105,13 @@ def predict_records(
     wanted = [i for i, flag in enumerate(explain) if flag]
     if wanted:
         explained = pool if len(wanted) == len(records) else pool.slice(wanted)
+        values = (
+            explainer(explained)
+            if explainer is not None and exact
+            else shap_values(model, explained, exact)
+        )
         found = reason_codes(
-            shap_values(model, explained, exact),
+            values,
             [str(c) for c in model.classes_],
             [records[i] for i in wanted],
             [labels[i] for i in wanted],

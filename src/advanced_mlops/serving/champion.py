@@ -17,6 +17,7 @@ from typing import Any
 from advanced_mlops import mlflow_io
 from advanced_mlops.errors import MlopsError
 from advanced_mlops.settings import Settings
+from advanced_mlops.shap_table import ShapTable
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +29,7 @@ class Champion:
     run_id: str
     trained_at: str
     gate: dict[str, str] = field(default_factory=dict)
+    explainer: ShapTable | None = None  # its exact SHAP values, kept per leaf (shap_table.py)
 
 
 def champion_version(settings: Settings) -> str:
@@ -54,12 +56,14 @@ def load_version(settings: Settings, version: str) -> Champion:
     """A registered version with its model loaded: what a worker swaps in when an alias moves."""
     entry = mlflow_io.model_version(settings, version)
     trained = datetime.fromtimestamp(entry.creation_timestamp / 1000, tz=UTC)
+    model = mlflow_io.load_model(settings, version)
     return Champion(
         version=version,
-        model=mlflow_io.load_model(settings, version),
+        model=model,
         run_id=str(entry.run_id),
         trained_at=trained.isoformat(timespec="seconds"),
         gate={k: str(v) for k, v in entry.tags.items() if k.startswith("gate.")},
+        explainer=ShapTable(model) if ShapTable.supports(model) else None,
     )
 
 

@@ -192,6 +192,7 @@ class CreditScoreService:
             [job["record"] for job in jobs],
             explain=[job["explain"] for job in jobs],
             exact=self.settings.serving.explain_shap == "exact",
+            explainer=champion.explainer,
         )
         return [{**result, "model_version": champion.version} for result in results]
 
