@@ -37,8 +37,8 @@ from serve_bench import Run, bench_mode, prepare
 from advanced_mlops import mlflow_io
 from advanced_mlops.inference import model_pool, predict_records, shap_values
 from advanced_mlops.serving.sample_requests import sample_requests
+from advanced_mlops.serving.shap_table import ShapTable
 from advanced_mlops.settings import Settings, StoreSettings
-from advanced_mlops.shap_table import ShapTable
 
 
 def per_record_ms(call: Callable[[], Any], records: int, repeat: int = 5) -> float:

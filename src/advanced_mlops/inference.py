@@ -89,7 +89,7 @@ def predict_records(
     """One model call for all records: class and probabilities for each, in order, and `reasons`
     (`reason_codes`) for the records flagged in `explain`, None for the others. `explainer`:
     where the exact SHAP values of a `model_pool` come from, if not from CatBoost's call
-    (`shap_table.ShapTable`, the same values for a fraction of the cost).
+    (`serving.shap_table.ShapTable`, the same values for a fraction of the cost).
 
     A model that does not take the schema's features, in its order, raises ValueError: given a
     Pool of more features than it learnt, CatBoost would score the first ones without a word."""

@@ -16,8 +16,8 @@ from typing import Any
 
 from advanced_mlops import mlflow_io
 from advanced_mlops.errors import MlopsError
+from advanced_mlops.serving.shap_table import ShapTable
 from advanced_mlops.settings import Settings
-from advanced_mlops.shap_table import ShapTable
 
 log = logging.getLogger(__name__)
 

@@ -9,9 +9,10 @@ CatBoost's own, equal to `get_feature_importance(type="ShapValues")` (tested).
 
 How a leaf's values are had from CatBoost: a second instance of the model (loaded again: a copy
 refuses to change) with every tree's leaf values set to 0 but one tree's, asked for the SHAP
-values of a record that reaches that leaf. The table fills from the records it is asked about,
-one CatBoost call per tree with a leaf not seen before, so the first explained records cost more
-(bench/README.md).
+values of a record that reaches that leaf. The table fills from the records it is asked about, a
+few trees per call (one CatBoost call each); until it knows every leaf of a call's records, that
+call's values come from CatBoost's own call, so no answer waits for more than a few extra calls
+while the table fills (bench/README.md).
 """
 
 from __future__ import annotations
@@ -30,8 +31,9 @@ from advanced_mlops.inference import shap_values
 class ShapTable:
     """`table(pool)` -> the pool's exact SHAP values, as `inference.shap_values` gives them."""
 
-    def __init__(self, model: Any) -> None:
+    def __init__(self, model: Any, trees_per_call: int = 4) -> None:
         self._model = model
+        self.trees_per_call = trees_per_call
         counts = np.asarray(model.get_tree_leaf_counts())
         self._leaf_values = np.asarray(model.get_leaf_values())
         dims = self._leaf_values.size // int(counts.sum())
@@ -53,9 +55,14 @@ class ShapTable:
     def __call__(self, pool: Any) -> np.ndarray:
         leaves = np.asarray(self._model.calc_leaf_indexes(pool), dtype=np.intp)  # [records, trees]
         with self._lock:
-            self._learn(pool, leaves)
+            if self._expected is None:
+                self._expected = shap_values(self._model, pool.slice([0]))[0, :, -1:]
+            unknown = ~self._known[self._trees[np.newaxis, :], leaves]
+            if unknown.any():
+                self._learn(pool, leaves, unknown)
+                if not self._known[self._trees[np.newaxis, :], leaves].all():
+                    return shap_values(self._model, pool)  # CatBoost's own while the table fills
             values = self._table[self._trees[np.newaxis, :], leaves].sum(axis=1)
-            assert self._expected is not None
             expected = np.broadcast_to(self._expected, (*values.shape[:2], 1))
         return np.concatenate([values, expected], axis=2)
 
@@ -63,12 +70,11 @@ class ShapTable:
     def known_leaves(self) -> int:
         return int(self._known.sum())
 
-    def _learn(self, pool: Any, leaves: np.ndarray) -> None:
-        """Ask CatBoost for the leaves of `leaves` not in the table yet, one call per tree."""
-        if self._expected is None:
-            self._expected = shap_values(self._model, pool.slice([0]))[0, :, -1:]
-        unknown = ~self._known[self._trees[np.newaxis, :], leaves]
-        for tree in np.flatnonzero(unknown.any(axis=0)):
+    def _learn(self, pool: Any, leaves: np.ndarray, unknown: np.ndarray) -> None:
+        """Ask CatBoost for the `unknown` leaves of up to `trees_per_call` trees, one call per
+        tree, those most of the records miss first."""
+        wanting = np.argsort(-unknown.sum(axis=0), kind="stable")[: self.trees_per_call]
+        for tree in wanting[unknown[:, wanting].any(axis=0)]:
             first: dict[int, int] = {}
             for record in np.flatnonzero(unknown[:, tree]):
                 first.setdefault(int(leaves[record, tree]), int(record))
