@@ -78,3 +78,17 @@ def test_only_oblivious_trees_are_tabled(trained: Trial, split: TimeSplit) -> No
              text_features=TEXT_INDEX)  # fmt: skip
     assert not ShapTable.supports(deep)
     assert ShapTable.supports(trained.model)
+
+
+def test_a_model_the_table_cannot_take_is_served_without_one(
+    trained: Trial, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A table that fails to build leaves the model to CatBoost's own call, never unserved."""
+    from advanced_mlops.serving import champion
+
+    def fail(*_: object) -> None:
+        raise RuntimeError("no leaf values here")
+
+    monkeypatch.setattr(champion.ShapTable, "__init__", fail)
+    assert champion._shap_table(trained.model, "7") is None
+    assert "v7 explains through CatBoost's own call" in caplog.text

@@ -63,8 +63,19 @@ def load_version(settings: Settings, version: str) -> Champion:
         run_id=str(entry.run_id),
         trained_at=trained.isoformat(timespec="seconds"),
         gate={k: str(v) for k, v in entry.tags.items() if k.startswith("gate.")},
-        explainer=ShapTable(model) if ShapTable.supports(model) else None,
+        explainer=_shap_table(model, version),
     )
+
+
+def _shap_table(model: Any, version: str) -> ShapTable | None:
+    """The model's SHAP table, or None (CatBoost's own call) for a model it cannot take: a table
+    that fails must never keep a model from serving."""
+    try:
+        return ShapTable(model) if ShapTable.supports(model) else None
+    except Exception as exc:
+        log.warning("v%s explains through CatBoost's own call: no SHAP table (%s: %s)",
+                    version, type(exc).__name__, exc)  # fmt: skip
+        return None
 
 
 class AliasWatcher:
