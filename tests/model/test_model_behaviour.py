@@ -7,23 +7,10 @@ from catboost import CatBoostClassifier
 
 from advanced_mlops import schema
 from advanced_mlops.inference import predict_proba, predict_records, to_model_frame
-from advanced_mlops.settings import TrainingSettings
 from advanced_mlops.training.metrics import classification_metrics
-from advanced_mlops.training.model import Trial, fit, tune
-from advanced_mlops.training.split import TimeSplit, time_split
-
-CONFIG = TrainingSettings(max_iterations=200, early_stopping_rounds=20)
-
-
-@pytest.fixture(scope="module")
-def split(clean_days: pd.DataFrame) -> TimeSplit:
-    return time_split(clean_days, valid_days=7, holdout_days=7)
-
-
-@pytest.fixture(scope="module")
-def trained(split: TimeSplit) -> Trial:
-    best, _ = tune(split.train, split.valid, CONFIG, space={"depth": [4], "l2_leaf_reg": [3, 10]})
-    return best
+from advanced_mlops.training.model import Trial, fit
+from advanced_mlops.training.split import TimeSplit
+from tests.model.conftest import MODEL_CONFIG
 
 
 def poor_probability(model: object, rows: pd.DataFrame) -> np.ndarray:
@@ -61,7 +48,7 @@ def test_missing_values_are_served_not_rejected(trained: Trial) -> None:
 
 
 def test_training_is_deterministic_for_a_seed(split: TimeSplit) -> None:
-    small = CONFIG.model_copy(update={"max_iterations": 60})
+    small = MODEL_CONFIG.model_copy(update={"max_iterations": 60})
     params = {"depth": 4, "l2_leaf_reg": 3}
     first = fit(split.train, split.valid, params, small)
     second = fit(split.train, split.valid, params, small)

@@ -6,22 +6,8 @@ import pytest
 
 from advanced_mlops.inference import model_pool, predict_records, shap_values
 from advanced_mlops.serving.shap_table import ShapTable
-from advanced_mlops.settings import TrainingSettings
-from advanced_mlops.training.model import Trial, tune
-from advanced_mlops.training.split import TimeSplit, time_split
-
-CONFIG = TrainingSettings(max_iterations=120, early_stopping_rounds=20)
-
-
-@pytest.fixture(scope="module")
-def split(clean_days: pd.DataFrame) -> TimeSplit:
-    return time_split(clean_days, valid_days=7, holdout_days=7)
-
-
-@pytest.fixture(scope="module")
-def trained(split: TimeSplit) -> Trial:
-    best, _ = tune(split.train, split.valid, CONFIG, space={"depth": [4], "l2_leaf_reg": [3]})
-    return best
+from advanced_mlops.training.model import Trial
+from advanced_mlops.training.split import TimeSplit
 
 
 def records(frame: pd.DataFrame) -> list[dict]:
